@@ -1,0 +1,40 @@
+# The README's two commands: `make demo` and `make test`. Everything else is a helper target.
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+
+.PHONY: all deps build build-asan demo test test-release test-asan bench clean
+
+all: build
+
+deps:
+	./deploy/install-deps.sh
+
+build: deps
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
+	cmake --build $(BUILD) -j $(JOBS)
+
+build-asan: deps
+	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCRAWLD_SANITIZE=ON $(CMAKE_FLAGS)
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+# Installs what is missing, builds, serves the built-in test web on 127.0.0.10-13 and crawls it.
+demo: build
+	./deploy/demo.sh $(BUILD)/crawld
+
+test-release: build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+test-asan: build-asan
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
+
+# Installs what is missing, builds (release and ASan+UBSan) and runs every test in both builds.
+test: test-release test-asan
+
+bench: build
+	./bench/run.sh $(BUILD)/crawld
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

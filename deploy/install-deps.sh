@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs crawld's build and test dependencies from Debian 12's packages. Idempotent: installs
+# only what is missing, and runs `apt-get update` only when something is.
+set -euo pipefail
+pkgs=(
+  build-essential cmake ninja-build pkg-config ccache
+  libcaf-dev libcpp-httplib-dev libgumbo-dev librocksdb-dev libtomlplusplus-dev libcli11-dev
+  libidn2-dev zlib1g-dev libbrotli-dev libssl-dev
+  libgtest-dev libgmock-dev
+  nginx-light wget
+)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#pkgs[@]} packages present"
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done"

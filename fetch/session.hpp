@@ -1,0 +1,84 @@
+#pragma once
+/// A blocking HTTP/1.1 client session for one fetcher: one keep-alive cpp-httplib client per
+/// host (scheme://host:port), a small LRU of them, run-time timeouts, and a body decoded under a cap.
+///
+/// `get` performs exactly one request (no redirect following: the caller follows hops itself so
+/// that every hop is scope- and robots-checked and recorded). It sends
+/// `Accept-Encoding: gzip, deflate, br`, streams the body and decodes it incrementally; when the
+/// decoded size would exceed `max_body_bytes` it stops reading, keeps the first
+/// `max_body_bytes` bytes and reports `fetch_error::too_large`, so a large or bomb-like body is
+/// never held whole in memory. Bodies of non-HTML responses are discarded unless
+/// `keep_non_html_body` is set (only headers are kept).
+///
+/// Thread-safety: a session is used by one thread at a time (each fetcher owns one).
+#include <chrono>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "parse/url.hpp"
+
+namespace crawld::fetch {
+
+using header_list = std::vector<std::pair<std::string, std::string>>;
+
+struct options {
+  std::chrono::milliseconds connect_timeout{10'000};
+  std::chrono::milliseconds read_timeout{30'000};
+  std::chrono::milliseconds total_timeout{60'000};  ///< whole request, headers to last byte
+  std::size_t max_body_bytes = 16u << 20;            ///< cap on the decoded body
+  bool keep_non_html_body = false;
+  std::string user_agent = "crawld";
+  header_list headers;                               ///< extra request headers
+  std::size_t max_idle_clients = 8;                  ///< keep-alive clients kept per session
+};
+
+enum class fetch_error {
+  none,
+  connect,      ///< connection refused / unreachable / DNS failure
+  timeout,      ///< connect, read or total timeout
+  network,      ///< connection reset, malformed response, other transport failure
+  too_large,    ///< decoded body exceeded max_body_bytes (body holds the first bytes)
+  bad_encoding, ///< Content-Encoding stream is corrupt
+  unsupported,  ///< scheme not http/https
+};
+const char* to_string(fetch_error e);
+
+struct response {
+  int status = 0;                   ///< 0 when no response was received
+  header_list headers;              ///< as received, in order
+  std::string content_type;         ///< media type, lower-case, no parameters ("text/html")
+  std::string body;                 ///< decoded body (possibly cut; empty for skipped non-HTML)
+  std::uint64_t wire_bytes = 0;     ///< body bytes received on the wire (before decoding)
+  fetch_error error = fetch_error::none;
+  std::string error_message;        ///< human-readable detail when error != none
+  std::chrono::microseconds elapsed{0};
+
+  /// First header value for `name` (case-insensitive), "" if absent.
+  std::string header(const std::string& name) const;
+  bool is_html() const;
+  bool is_redirect() const { return status >= 300 && status < 400 && status != 304; }
+};
+
+class session {
+ public:
+  explicit session(options opts);
+  ~session();
+  session(const session&) = delete;
+  session& operator=(const session&) = delete;
+
+  /// GET `u` (one hop). Never throws.
+  response get(const parse::url& u);
+
+  const options& opts() const { return opts_; }
+
+ private:
+  struct client_entry;
+  options opts_;
+  std::list<std::unique_ptr<client_entry>> clients_;  // most recently used first
+};
+
+}  // namespace crawld::fetch

@@ -1,0 +1,38 @@
+#pragma once
+/// The stored form of one fetched URL (one hop), and its binary encoding.
+///
+/// Encoding is versioned and self-delimiting; `decode` rejects truncated or foreign bytes with a
+/// clear error instead of reading garbage. Pure and thread-safe.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/result.hpp"
+
+namespace crawld::storage {
+
+struct page_record {
+  std::string url;            ///< normalized URL that was requested (the key)
+  std::string final_url;      ///< last URL of the redirect chain that ended here (== url if none)
+  int status = 0;             ///< HTTP status, 0 when no response
+  std::string outcome;        ///< ok, redirect, not_found, client_error, server_error, timeout, ...
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string content_type;
+  std::int64_t fetched_at_ms = 0;   ///< Unix time in milliseconds
+  std::int64_t duration_us = 0;
+  int depth = 0;
+  std::vector<std::string> redirect_chain;  ///< URLs that redirected to this one, in order
+  std::string location;       ///< resolved redirect target, for 3xx
+  std::string canonical;      ///< rel=canonical target, if any
+  std::uint32_t outlinks = 0; ///< links admitted or not, as extracted
+  std::uint64_t wire_bytes = 0;
+  bool truncated = false;
+  std::string body;           ///< decoded body (empty for non-HTML by default)
+};
+
+std::string encode(const page_record& p);
+result<page_record> decode(std::string_view bytes);
+
+}  // namespace crawld::storage

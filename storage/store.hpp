@@ -1,0 +1,77 @@
+#pragma once
+/// The crawl store: one RocksDB database per crawl with column families
+/// `pages` (url -> page_record), `frontier`, `seen`, `hosts`, `meta` (see docs/architecture.md).
+///
+/// Opening checks that the directory is a crawld store of a known format version (or creates
+/// one when allowed and the directory is empty or absent), and reports a one-line error naming
+/// the directory when it is not a store, is locked by another process, or cannot be written.
+/// Writes are batched (one WriteBatch per call, WAL on, not synced); `sync` makes everything
+/// written so far durable.
+///
+/// Thread-safety: RocksDB is thread-safe; a store may be shared, but crawld gives it to one
+/// detached storage actor. Read-only opens may coexist with a writer (`open_options::read_only`).
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.hpp"
+#include "storage/page.hpp"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+}  // namespace rocksdb
+
+namespace crawld::storage {
+
+inline constexpr int format_version = 1;
+
+struct open_options {
+  bool create = true;      ///< create a new store if the directory is absent or empty
+  bool read_only = false;  ///< open without taking the lock (readers beside a running crawl)
+};
+
+struct store_stats {
+  std::uint64_t pages = 0;
+  std::uint64_t body_bytes = 0;
+  std::uint64_t wire_bytes = 0;
+  std::int64_t first_fetch_ms = 0, last_fetch_ms = 0;
+  std::map<std::string, std::uint64_t> by_outcome;
+  std::map<std::string, std::uint64_t> by_status;
+  std::map<std::string, std::uint64_t> by_host;  ///< scheme://host:port
+};
+
+class store {
+ public:
+  static result<std::unique_ptr<store>> open(const std::string& dir, open_options opts = {});
+  ~store();
+  store(const store&) = delete;
+  store& operator=(const store&) = delete;
+
+  /// Writes all pages in one batch.
+  result<void> put_pages(const std::vector<page_record>& pages);
+  result<std::optional<page_record>> get_page(const std::string& url) const;
+  /// Calls `fn` for each page in key order; stops early when `fn` returns false.
+  result<void> for_each_page(const std::function<bool(const page_record&)>& fn) const;
+
+  result<void> put_meta(const std::string& key, const std::string& value);
+  std::optional<std::string> get_meta(const std::string& key) const;
+
+  result<store_stats> stats() const;
+  /// Makes every write so far durable (WAL fsync).
+  result<void> sync();
+
+  const std::string& dir() const { return dir_; }
+
+ private:
+  store() = default;
+  std::string dir_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> cfs_;  // pages, frontier, seen, hosts, meta
+};
+
+}  // namespace crawld::storage

@@ -1,0 +1,71 @@
+#pragma once
+/// A deterministic synthetic multi-host web, and the exact set of URLs a correct crawl fetches.
+///
+/// Host i (0-based) is http://<first_address + i>:<port>/ (127.0.0.10, 127.0.0.11, ...). Every
+/// page is a function of (seed, host, path): the same options always give the same web. Pages are
+/// 5-30 KB of HTML and link with relative, "../", fragment, absolute, cross-host, percent-encoded
+/// and upper-case-host forms; some pages carry `<base href>`, `rel=nofollow` links,
+/// `<meta name=robots content=nofollow>`, `rel=canonical`; links lead to 404s, 301/302 redirects
+/// (including a chain and one leaving the site), non-HTML files, a robots.txt-disallowed area, and
+/// an out-of-site loopback host that is never served. Each host serves /robots.txt and
+/// /sitemap.xml.
+///
+/// The model knows every link's target in normalized form by construction (it never parses its
+/// own HTML), so `expected` is an independent oracle for crawl tests. Pure and thread-safe.
+#include <cstdint>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace crawld::testsite {
+
+struct site_options {
+  int hosts = 4;
+  int pages = 500;                       ///< HTML pages per host (besides the special endpoints)
+  std::string first_address = "127.0.0.10";
+  std::uint16_t port = 8080;             ///< the same port on every host address
+  std::uint64_t seed = 1;
+};
+
+struct http_response {
+  int status = 200;
+  std::string content_type;
+  std::vector<std::pair<std::string, std::string>> headers;  ///< extra headers (Location, ...)
+  std::string body;
+};
+
+struct expect_options {
+  std::vector<std::string> seeds;          ///< seed URLs (normalized)
+  std::vector<std::string> extra_hosts;    ///< hosts admitted besides the seeds' (like --allow-domain)
+  int max_depth = -1;                      ///< -1 unlimited; redirects do not add depth
+  bool obey_robots = false;                ///< when true, robots.txt-disallowed URLs are excluded
+};
+
+class site {
+ public:
+  explicit site(site_options opts);
+
+  const site_options& opts() const { return opts_; }
+  /// "127.0.0.10" for host 0.
+  std::string address(int host) const;
+  /// "http://127.0.0.10:8080" for host 0 (no trailing slash).
+  std::string origin(int host) const;
+  /// Host index for an address, -1 if not one of the site's.
+  int host_index(std::string_view address) const;
+  /// Changes the port after the servers bound (port 0 asks the OS for one).
+  void set_port(std::uint16_t port) { opts_.port = port; }
+
+  /// The response for GET `target` (path and query, as on the request line, percent-decoding of
+  /// unreserved characters applied as a server would) on host `host`.
+  http_response serve(int host, std::string_view target) const;
+
+  /// The normalized URLs a correct crawl fetches (every URL it must request exactly once).
+  std::set<std::string> expected(const expect_options& e) const;
+
+ private:
+  site_options opts_;
+};
+
+}  // namespace crawld::testsite
