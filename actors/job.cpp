@@ -1,0 +1,196 @@
+// The job actor: starts one crawl's actors, counts outcomes, answers progress polls, and ends the
+// crawl: when the queue reports idle (every admitted URL finished), or on stop (no new URL handed
+// out; in-flight requests get a grace period), or when storage fails. It then writes the counters
+// to the store's meta, closes the store and sends the report to whoever sent `run`.
+#include <thread>
+
+#include "actors/messages.hpp"
+
+namespace crawld::actors {
+namespace {
+
+using steady = std::chrono::steady_clock;
+
+struct job_state {
+  conf::crawl_options opts;
+  std::chrono::milliseconds grace{5000};
+  std::shared_ptr<storage::store> db;
+  std::shared_ptr<const parse::scope> scope;
+  caf::actor queue, limiter, semaphore, storage, parsers;
+  std::vector<caf::actor> fetchers;
+  caf::strong_actor_ptr reporter;
+  crawl_report report;
+  std::vector<fetch_event> events;  // for --verbose, drained by progress polls
+  bool keep_events = false;
+  std::map<std::string, std::string> seed_failures;
+  std::string error;
+  steady::time_point started;
+  bool stopping = false;
+  bool finishing = false;
+};
+
+using job_actor = caf::stateful_actor<job_state>*;
+
+constexpr std::size_t max_buffered_events = 100'000;
+
+double elapsed_s(job_actor self) {
+  return std::chrono::duration<double>(steady::now() - self->state.started).count();
+}
+
+void close_and_report(job_actor self);
+
+void finish(job_actor self, bool interrupted) {
+  auto& st = self->state;
+  if (st.finishing)
+    return;
+  st.finishing = true;
+  st.report.interrupted = interrupted;
+  self->request(st.queue, std::chrono::seconds(10), stats_atom::value)
+    .then(
+      [self](queue_stats& qs) {
+        auto& r = self->state.report;
+        r.admitted = qs.admitted;
+        r.unfinished = qs.admitted - qs.finished;
+        r.abandoned = qs.in_flight;
+        for (auto& [k, v] : qs.rejected)
+          r.rejected[k] += v;
+        close_and_report(self);
+      },
+      [self](caf::error&) { close_and_report(self); });
+}
+
+void close_and_report(job_actor self) {
+  auto& st = self->state;
+  auto& r = st.report;
+  r.seconds = elapsed_s(self);
+  for (auto& [url, why] : st.seed_failures)
+    r.unreachable_seeds.push_back(url + " (" + why + ")");
+  std::string counters;
+  for (std::size_t i = 0; i < fetch::outcome_count; ++i) {
+    auto o = static_cast<fetch::outcome>(i);
+    counters += std::string(fetch::to_string(o)) + "=" + std::to_string(r.outcomes[o]) + "\n";
+  }
+  self->send(st.storage, meta_atom::value, std::string("counters"), counters);
+  self->send(st.storage, meta_atom::value, std::string("seconds"), std::to_string(r.seconds));
+  auto deliver = [self](std::string err) {
+    auto& st = self->state;
+    auto to = caf::actor_cast<caf::actor>(st.reporter);
+    if (!st.error.empty())
+      err = st.error;
+    if (err.empty())
+      self->send(to, report_atom::value, std::move(st.report));
+    else
+      self->send(to, fail_atom::value, std::move(err));
+  };
+  self->request(st.storage, std::chrono::seconds(60), close_atom::value)
+    .then([deliver](caf::ok_atom) { deliver(""); },
+          [self, deliver](caf::error& e) { deliver("closing the store failed: " + self->system().render(e)); });
+}
+
+void begin_stop(job_actor self) {
+  auto& st = self->state;
+  if (st.stopping)
+    return;
+  st.stopping = true;
+  self->send(st.queue, stop_atom::value);
+  self->delayed_send(self, st.grace, tick_atom::value);
+}
+
+caf::behavior job(job_actor self, conf::crawl_options opts, std::chrono::milliseconds grace,
+                  std::shared_ptr<storage::store> db, std::shared_ptr<const parse::scope> scope,
+                  std::vector<url_task> seeds, bool keep_events) {
+  auto& st = self->state;
+  st.opts = std::move(opts);
+  st.grace = grace;
+  st.db = std::move(db);
+  st.scope = std::move(scope);
+  st.keep_events = keep_events;
+  return {
+    [self, seeds](run_atom) mutable {
+      auto& st = self->state;
+      auto& sys = self->system();
+      st.reporter = self->current_sender();
+      st.started = steady::now();
+      st.limiter = spawn_rate_limiter(sys, st.opts.per_host, st.opts.delay);
+      st.semaphore = spawn_semaphore(sys, st.opts.concurrency);
+      st.queue = spawn_queue(sys, st.limiter, self, queue_config{st.opts.max_pages});
+      st.storage = spawn_storage(sys, std::move(st.db), self);
+      int parsers = st.opts.parsers > 0 ? st.opts.parsers
+                                        : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+      st.parsers = spawn_parser_pool(sys, parsers, parser_config{st.scope, st.opts.max_redirects},
+                                     st.queue, st.storage, self);
+      for (auto& a : {st.limiter, st.semaphore, st.queue, st.storage, st.parsers})
+        self->link_to(a);
+      self->request(st.queue, caf::infinite, add_atom::value, std::move(seeds))
+        .then([self](std::uint64_t) {
+          auto& st = self->state;
+          fetch::options fo;
+          fo.connect_timeout = st.opts.connect_timeout;
+          fo.read_timeout = st.opts.read_timeout;
+          fo.total_timeout = st.opts.total_timeout;
+          fo.max_body_bytes = st.opts.max_body_bytes;
+          fo.keep_non_html_body = st.opts.keep_non_html_body;
+          fo.user_agent = st.opts.user_agent;
+          fo.headers = st.opts.headers;
+          for (int i = 0; i < st.opts.concurrency; ++i) {
+            auto f = spawn_fetcher(self->system(), fo, 2, st.queue, st.semaphore, st.limiter, st.parsers);
+            self->link_to(f);
+            self->send(f, go_atom::value);
+            st.fetchers.push_back(f);
+          }
+        });
+    },
+    [self](page_done& d) {
+      auto& st = self->state;
+      auto& r = st.report;
+      r.outcomes.add(d.event.result);
+      ++r.pages;
+      r.bytes += d.event.bytes;
+      for (auto& [k, v] : d.rejected)
+        r.rejected[k] += v;
+      if (d.seed && d.event.status == 0)
+        st.seed_failures[d.event.url] = d.event.detail.empty() ? fetch::to_string(d.event.result) : d.event.detail;
+      if (st.keep_events && st.events.size() < max_buffered_events)
+        st.events.push_back(std::move(d.event));
+    },
+    [self](progress_atom) -> caf::result<progress, std::vector<fetch_event>> {
+      auto rp = self->make_response_promise<progress, std::vector<fetch_event>>();
+      self->request(self->state.queue, std::chrono::seconds(5), stats_atom::value)
+        .then(
+          [self, rp](queue_stats& qs) mutable {
+            auto& st = self->state;
+            progress p;
+            p.pages = st.report.pages;
+            p.queued = qs.queued;
+            p.in_flight = qs.in_flight;
+            p.failures = st.report.outcomes.failures();
+            p.seconds = elapsed_s(self);
+            std::vector<fetch_event> ev;
+            ev.swap(st.events);
+            rp.deliver(p, std::move(ev));
+          },
+          [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
+      return rp;
+    },
+    [self](idle_atom) { finish(self, false); },
+    [self](drained_atom) { finish(self, true); },
+    [self](tick_atom) { finish(self, true); },  // stop grace expired
+    [self](stop_atom) { begin_stop(self); },
+    [self](fail_atom, std::string& msg) {
+      if (self->state.error.empty())
+        self->state.error = std::move(msg);
+      begin_stop(self);
+    },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_job(caf::actor_system& sys, conf::crawl_options opts, std::chrono::milliseconds grace,
+                     std::shared_ptr<storage::store> db, std::shared_ptr<const parse::scope> scope,
+                     std::vector<url_task> seeds, bool keep_events) {
+  return sys.spawn(job, std::move(opts), grace, std::move(db), std::move(scope), std::move(seeds),
+                   keep_events);
+}
+
+}  // namespace crawld::actors

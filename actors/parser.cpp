@@ -1,0 +1,119 @@
+// Parser actors (a round-robin pool on the cooperative scheduler; CPU work, no blocking I/O):
+// classify the fetched hop, extract and scope-check its links (or its redirect target), hand the
+// page record to storage, and once storage has it, report the URL done to the queue and the job
+// and answer the fetcher (which bounds the pages a fetcher has waiting here).
+#include <map>
+
+#include "actors/messages.hpp"
+#include "parse/links.hpp"
+
+namespace crawld::actors {
+namespace {
+
+struct parser_state {
+  parser_config cfg;
+  caf::actor queue, storage, job;
+};
+
+storage::page_record make_record(fetched_page& p, fetch::outcome o) {
+  storage::page_record rec;
+  rec.url = p.task.url;
+  rec.final_url = p.task.url;
+  rec.status = p.resp.status;
+  rec.outcome = fetch::to_string(o);
+  rec.headers = std::move(p.resp.headers);
+  rec.content_type = std::move(p.resp.content_type);
+  rec.fetched_at_ms = p.fetched_at_ms;
+  rec.duration_us = p.resp.elapsed.count();
+  rec.depth = p.task.depth;
+  rec.redirect_chain = p.task.chain;
+  rec.location = p.redirect_to;
+  rec.wire_bytes = p.resp.wire_bytes;
+  rec.truncated = p.resp.error == fetch::fetch_error::too_large;
+  return rec;
+}
+
+caf::behavior parser(caf::stateful_actor<parser_state>* self, parser_config cfg, caf::actor queue,
+                     caf::actor storage, caf::actor job) {
+  self->state.cfg = std::move(cfg);
+  self->state.queue = std::move(queue);
+  self->state.storage = std::move(storage);
+  self->state.job = std::move(job);
+  return {
+    [self](parse_atom, fetched_page& p) -> caf::result<caf::ok_atom> {
+      auto& st = self->state;
+      auto o = fetch::classify(p.resp);
+      std::vector<url_task> links;
+      std::map<std::string, std::uint64_t> rejected;
+      auto consider = [&](const std::string& target, int depth, std::vector<std::string> chain) {
+        auto u = parse::parse_url(target);
+        if (!u) {
+          ++rejected["bad_url"];
+          return;
+        }
+        auto verdict = st.cfg.scope->check(*u, depth);
+        if (verdict != parse::scope_verdict::in_scope) {
+          ++rejected[parse::to_string(verdict)];
+          return;
+        }
+        links.push_back(url_task{target, u->host_key(), depth, std::move(chain)});
+      };
+      auto rec = make_record(p, o);
+      if (o == fetch::outcome::redirect) {
+        if (p.redirect_to.empty()) {
+          ++rejected["bad_redirect"];
+        } else if (static_cast<int>(p.task.chain.size()) >= st.cfg.max_redirects) {
+          ++rejected["redirect_limit"];
+        } else {
+          auto chain = p.task.chain;
+          chain.push_back(p.task.url);
+          consider(p.redirect_to, p.task.depth, std::move(chain));
+        }
+      } else if (o == fetch::outcome::ok && p.resp.is_html()) {
+        auto base = parse::parse_url(p.task.url);
+        if (base) {
+          auto pl = parse::extract_links(p.resp.body, *base);
+          rec.outlinks = static_cast<std::uint32_t>(pl.follow.size() + pl.skipped.size());
+          if (pl.canonical)
+            rec.canonical = *pl.canonical;
+          for (const auto& s : pl.skipped)
+            ++rejected[parse::to_string(s.reason)];
+          for (const auto& l : pl.follow)
+            consider(l, p.task.depth + 1, {});
+        }
+      }
+      if (o == fetch::outcome::ok || o == fetch::outcome::too_large)
+        rec.body = std::move(p.resp.body);
+
+      page_done done;
+      done.seed = p.task.depth == 0 && p.task.chain.empty();
+      done.event = fetch_event{p.task.url, o, p.resp.status, p.resp.wire_bytes, p.resp.elapsed,
+                               p.resp.error_message.empty() ? p.redirect_to : p.resp.error_message};
+      done.rejected.assign(rejected.begin(), rejected.end());
+
+      auto rp = self->make_response_promise();
+      self->request(st.storage, caf::infinite, store_atom::value, std::move(rec))
+        .then(
+          [self, rp, links = std::move(links), done = std::move(done)](caf::ok_atom) mutable {
+            self->send(self->state.queue, done_atom::value, std::move(links));
+            self->send(self->state.job, std::move(done));
+            rp.deliver(caf::ok_atom::value);
+          },
+          [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
+      return rp;
+    },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_parser_pool(caf::actor_system& sys, int n, parser_config cfg, caf::actor queue,
+                             caf::actor storage, caf::actor job) {
+  auto factory = [&sys, cfg, queue, storage, job] {
+    return sys.spawn(parser, cfg, queue, storage, job);
+  };
+  return caf::actor_pool::make(sys.dummy_execution_unit(), static_cast<size_t>(n), factory,
+                               caf::actor_pool::round_robin());
+}
+
+}  // namespace crawld::actors

@@ -1,0 +1,108 @@
+// `crawld crawl`: runs one crawl with a progress line on a terminal and a summary at the end.
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+
+#include "actors/engine.hpp"
+#include "app/commands.hpp"
+#include "app/signals.hpp"
+
+namespace crawld::app {
+
+namespace {
+
+std::string human_bytes(std::uint64_t b) {
+  char buf[32];
+  if (b >= (1u << 20))
+    std::snprintf(buf, sizeof buf, "%.1f MiB", b / 1048576.0);
+  else if (b >= 1024)
+    std::snprintf(buf, sizeof buf, "%.1f KiB", b / 1024.0);
+  else
+    std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(b));
+  return buf;
+}
+
+void print_summary(const actors::crawl_report& r, std::ostream& out) {
+  double rate = r.seconds > 0 ? r.pages / r.seconds : 0;
+  char head[160];
+  std::snprintf(head, sizeof head, "%s %llu pages in %.2f s (%.1f pages/s), %s",
+                r.interrupted ? "interrupted after" : "crawled",
+                static_cast<unsigned long long>(r.pages), r.seconds, rate, human_bytes(r.bytes).c_str());
+  out << head << '\n';
+  out << "outcomes: " << r.outcomes.summary() << '\n';
+  if (!r.rejected.empty()) {
+    out << "not followed:";
+    bool first = true;
+    for (auto& [k, v] : r.rejected) {
+      out << (first ? " " : ", ") << k << ' ' << v;
+      first = false;
+    }
+    out << '\n';
+  }
+  if (r.interrupted)
+    out << "unfinished: " << r.unfinished << " admitted URLs were not fetched\n";
+}
+
+}  // namespace
+
+int cmd_crawl(conf::crawl_options opts, const crawl_flags& flags) {
+  if (auto v = conf::validate(opts); !v) {
+    print_error(v.message());
+    return 2;
+  }
+  actors::hooks h;
+  bool tty = isatty(STDERR_FILENO) && !flags.quiet;
+  if (tty && opts.progress) {
+    h.on_progress = [](const actors::progress& p) {
+      char line[200];
+      std::snprintf(line, sizeof line,
+                    "\r\033[K%llu pages | %.1f pages/s | queued %llu | in flight %llu | errors %llu",
+                    static_cast<unsigned long long>(p.pages), p.seconds > 0 ? p.pages / p.seconds : 0.0,
+                    static_cast<unsigned long long>(p.queued), static_cast<unsigned long long>(p.in_flight),
+                    static_cast<unsigned long long>(p.failures));
+      std::fputs(line, stderr);
+      std::fflush(stderr);
+    };
+  }
+  if (flags.verbose) {
+    h.on_fetch = [](const actors::fetch_event& e) {
+      std::ostringstream s;
+      s << fetch::to_string(e.result) << ' ' << e.status << ' ' << e.bytes << "B "
+        << e.elapsed.count() / 1000 << "ms " << e.url;
+      if (!e.detail.empty())
+        s << " (" << e.detail << ')';
+      s << '\n';
+      std::cout << s.str();
+    };
+  }
+  install_stop_signals();
+  auto r = actors::run_crawl(opts, h);
+  if (tty && opts.progress)
+    std::fputs("\r\033[K", stderr);
+  if (!r) {
+    print_error(r.message());
+    return 1;
+  }
+  if (!flags.quiet)
+    print_summary(*r, std::cout);
+  std::cout.flush();
+  if (r->interrupted) {
+    int sig = actors::stop_signal();
+    int code = 128 + (sig ? sig : SIGINT);
+    if (r->abandoned > 0)
+      std::_Exit(code);  // fetchers still blocked in requests; the store is closed
+    return code;
+  }
+  if (!r->unreachable_seeds.empty() && r->outcomes[fetch::outcome::ok] == 0 &&
+      r->outcomes[fetch::outcome::redirect] == 0) {
+    for (auto& s : r->unreachable_seeds)
+      print_error("seed unreachable: " + s);
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace crawld::app

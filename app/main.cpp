@@ -1,0 +1,127 @@
+// crawld's command line: the only translation unit that includes CLI11 (slow to compile).
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "app/commands.hpp"
+
+namespace crawld::app {
+
+void print_error(const std::string& message) { std::cerr << "crawld: " << message << std::endl; }
+
+namespace {
+
+std::chrono::milliseconds seconds_to_ms(double s) {
+  return std::chrono::milliseconds(static_cast<long long>(s * 1000));
+}
+
+}  // namespace
+}  // namespace crawld::app
+
+int main(int argc, char** argv) {
+  using namespace crawld;
+  using namespace crawld::app;
+  CLI::App cli{"crawld: a polite, fast web crawler built on actors"};
+  cli.set_version_flag("--version", version_text());
+  cli.require_subcommand(1);
+
+  // crawl
+  conf::crawl_options co;
+  crawl_flags cf;
+  double connect_s = 10, read_s = 30, total_s = 60;
+  long long delay_ms = 0;
+  std::vector<std::string> headers;
+  double max_body_mib = 16;
+  auto* crawl = cli.add_subcommand("crawl", "Crawl from seed URLs until nothing is left (or a limit is hit)");
+  crawl->add_option("urls", co.seeds, "Seed URLs (http or https)")->required();
+  crawl->add_option("--depth", co.max_depth, "Maximum link depth from the seeds (-1: unlimited)")->capture_default_str();
+  crawl->add_option("--max-pages", co.max_pages, "Stop admitting URLs after this many (0: unlimited)")->capture_default_str();
+  crawl->add_option("--concurrency", co.concurrency, "Requests in flight in total")->capture_default_str();
+  crawl->add_option("--per-host", co.per_host, "Requests in flight per host")->capture_default_str();
+  crawl->add_option("--delay", delay_ms, "Minimum milliseconds between request starts to one host")->capture_default_str();
+  crawl->add_option("--db", co.db, "Store pages in this crawl store (RocksDB directory)");
+  crawl->add_option("--allow-domain", co.allow_domains, "Also crawl this domain and its subdomains (repeatable)");
+  crawl->add_option("--include", co.include, "Only crawl URLs matching this regex (repeatable)");
+  crawl->add_option("--exclude", co.exclude, "Never crawl URLs matching this regex (repeatable)");
+  crawl->add_option("--user-agent", co.user_agent, "User-Agent header (default crawld/<version>)");
+  crawl->add_option("--header", headers, "Extra request header 'Name: value' (repeatable)");
+  crawl->add_option("--connect-timeout", connect_s, "Connect timeout, seconds")->capture_default_str();
+  crawl->add_option("--read-timeout", read_s, "Read timeout, seconds")->capture_default_str();
+  crawl->add_option("--timeout", total_s, "Total time for one request, seconds")->capture_default_str();
+  crawl->add_option("--max-body", max_body_mib, "Cap on a decoded body, MiB (a longer one is cut: too_large)")->capture_default_str();
+  crawl->add_option("--max-redirects", co.max_redirects, "Redirect hops followed from one URL")->capture_default_str();
+  crawl->add_flag("--keep-non-html", co.keep_non_html_body, "Store bodies of non-HTML responses too");
+  crawl->add_option("--parsers", co.parsers, "Parser actors (0: one per core)")->capture_default_str();
+  crawl->add_flag("-q,--quiet", cf.quiet, "No progress line and no summary");
+  crawl->add_flag("-v,--verbose", cf.verbose, "One line per finished URL");
+
+  // stats
+  std::string stats_db;
+  int stats_top = 10;
+  auto* stats = cli.add_subcommand("stats", "Summarise a crawl store (works while a crawl runs)");
+  stats->add_option("--db", stats_db, "Crawl store directory")->required();
+  stats->add_option("--top", stats_top, "Hosts to list")->capture_default_str();
+
+  // url
+  std::string url_base;
+  std::vector<std::string> url_hrefs;
+  auto* url = cli.add_subcommand("url", "Show how links resolve against a base URL and normalize");
+  url->add_option("base", url_base, "Base URL")->required();
+  url->add_option("hrefs", url_hrefs, "Links as written in a page");
+
+  // links
+  std::string links_file, links_base;
+  auto* links = cli.add_subcommand("links", "List the links crawld would follow in an HTML file, and why others not");
+  links->add_option("file", links_file, "HTML file")->required();
+  links->add_option("--base", links_base, "URL the file was fetched from")->required();
+
+  // testsite
+  testsite::site_options so;
+  int latency_ms = 0;
+  bool print_expected = false;
+  auto* ts = cli.add_subcommand("testsite", "Serve a deterministic synthetic web on loopback addresses");
+  ts->add_option("--hosts", so.hosts, "Hosts (one loopback address each)")->capture_default_str()->check(CLI::Range(1, 200));
+  ts->add_option("--pages", so.pages, "HTML pages per host")->capture_default_str()->check(CLI::Range(1, 1000000));
+  ts->add_option("--address", so.first_address, "First host's address; the others follow")->capture_default_str();
+  ts->add_option("--port", so.port, "Port on every host (0: any free port)")->capture_default_str();
+  ts->add_option("--seed", so.seed, "Seed of the generated web")->capture_default_str();
+  ts->add_option("--latency-ms", latency_ms, "Delay added to every response")->capture_default_str();
+  ts->add_flag("--expected", print_expected, "Print the URLs a full crawl from every host's / fetches, and exit");
+
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = cli.exit(e);
+    return rc == 0 ? 0 : 2;
+  }
+
+  if (*crawl) {
+    co.delay = std::chrono::milliseconds(delay_ms);
+    co.connect_timeout = seconds_to_ms(connect_s);
+    co.read_timeout = seconds_to_ms(read_s);
+    co.total_timeout = seconds_to_ms(total_s);
+    co.max_body_bytes = static_cast<std::size_t>(max_body_mib * 1048576);
+    for (const auto& h : headers) {
+      auto colon = h.find(':');
+      if (colon == std::string::npos || colon == 0) {
+        print_error("--header must look like 'Name: value', got '" + h + "'");
+        return 2;
+      }
+      auto value = h.substr(colon + 1);
+      value.erase(0, value.find_first_not_of(" \t"));
+      co.headers.emplace_back(h.substr(0, colon), value);
+    }
+    if (co.user_agent.empty())
+      co.user_agent = std::string("crawld/") + CRAWLD_VERSION;
+    return cmd_crawl(std::move(co), cf);
+  }
+  if (*stats)
+    return cmd_stats(stats_db, stats_top);
+  if (*url)
+    return cmd_url(url_base, url_hrefs);
+  if (*links)
+    return cmd_links(links_file, links_base);
+  if (*ts)
+    return cmd_testsite(so, latency_ms, print_expected);
+  return 2;
+}

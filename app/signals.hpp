@@ -1,0 +1,11 @@
+#pragma once
+/// SIGINT/SIGTERM handling for commands that run until done: the first signal asks the engine to
+/// stop cleanly (actors::request_stop); a second one exits at once with 128+signal.
+namespace crawld::app {
+void install_stop_signals();
+/// Blocks SIGINT and SIGTERM in the calling thread and the threads it starts afterwards; call
+/// before starting threads, then `wait_for_stop_signal`. For commands that just serve.
+void block_stop_signals();
+/// Waits until SIGINT or SIGTERM arrives; returns the signal.
+int wait_for_stop_signal();
+}  // namespace crawld::app

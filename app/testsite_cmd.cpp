@@ -1,0 +1,41 @@
+// `crawld testsite`: serves the deterministic synthetic web until SIGINT/SIGTERM, or prints the
+// URLs a correct crawl of it fetches (--expected).
+#include <iostream>
+
+#include "app/commands.hpp"
+#include "app/signals.hpp"
+#include "testsite/server.hpp"
+
+namespace crawld::app {
+
+int cmd_testsite(const testsite::site_options& opts, int latency_ms, bool print_expected) {
+  testsite::site model(opts);
+  if (print_expected) {
+    testsite::expect_options e;
+    for (int i = 0; i < opts.hosts; ++i)
+      e.seeds.push_back(model.origin(i) + "/");
+    for (const auto& u : model.expected(e))
+      std::cout << u << '\n';
+    return 0;
+  }
+  block_stop_signals();  // before the server threads start, so they inherit the mask
+  testsite::server_options so;
+  so.latency = std::chrono::milliseconds(latency_ms);
+  auto srv = testsite::server::start(model, so);
+  if (!srv) {
+    print_error(srv.message());
+    return 1;
+  }
+  const auto& m = (*srv)->model();
+  std::cout << "testsite: " << opts.hosts << " hosts x " << opts.pages << " pages, seed " << opts.seed << '\n';
+  for (int i = 0; i < opts.hosts; ++i)
+    std::cout << "  " << m.origin(i) << "/\n";
+  std::cout << "Ctrl-C to stop" << std::endl;
+  int sig = wait_for_stop_signal();
+  (*srv)->stop();
+  std::cout << "testsite: served " << (*srv)->requests().size() << " requests" << std::endl;
+  (void)sig;
+  return 0;
+}
+
+}  // namespace crawld::app
