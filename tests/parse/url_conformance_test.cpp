@@ -302,8 +302,10 @@ TEST(url_conformance, wpt_urltestdata) {
   for (size_t i = 0; i < failures.size() && i < 20; ++i) std::cout << "  " << failures[i] << "\n";
 
   EXPECT_GT(special_group.total + other_group.total, 800);
-  EXPECT_GE(special_group.rate(), 95.0);
-  EXPECT_GE(other_group.rate(), 90.0);
+  // Achieved: (a) 601/611 (the misses are IDNA cases where libidn2's IDNA2008 rules reject
+  // labels UTS #46 admits, e.g. U+2603), (b) 280/280. Asserted with a small margin.
+  EXPECT_GE(special_group.rate(), 97.5);
+  EXPECT_GE(other_group.rate(), 99.0);
 }
 
 }  // namespace
