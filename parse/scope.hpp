@@ -27,6 +27,8 @@ class scope {
                             const std::vector<std::string>& include,
                             const std::vector<std::string>& exclude, int max_depth);
 
+  /// The first failing test in enum order (scheme, site, exclude, include, depth), or in_scope.
+  /// `depth` is the link distance from a seed (seeds are 0).
   scope_verdict check(const url& u, int depth) const;
 
  private:

@@ -21,6 +21,7 @@ struct url {
   bool has_host = false; ///< distinguishes "file:///x" (empty host) from "sc:x" (no host)
   int port = -1;         ///< -1 when absent or the scheme's default
   std::string path;      ///< serialized path ("/a/b", or an opaque path)
+  bool opaque_path = false; ///< "mailto:x", "sc:x": the path is one opaque string, not segments
   bool has_query = false;
   std::string query;     ///< without '?'
   bool has_fragment = false;

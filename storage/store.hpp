@@ -72,6 +72,7 @@ class store {
   std::string dir_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> cfs_;  // pages, frontier, seen, hosts, meta
+  bool read_only_ = false;
 };
 
 }  // namespace crawld::storage

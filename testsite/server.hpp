@@ -19,6 +19,8 @@
 
 namespace httplib {
 class Server;
+struct Request;
+struct Response;
 }
 
 namespace crawld::testsite {
@@ -55,6 +57,8 @@ class server {
 
  private:
   explicit server(site s, server_options opts);
+  /// Logs, counts in-flight, waits the latency and answers from the model.
+  void handle(int host, const httplib::Request& req, httplib::Response& res);
   site site_;
   server_options opts_;
   std::vector<std::unique_ptr<httplib::Server>> servers_;

@@ -36,6 +36,36 @@ struct http_response {
   std::string body;
 };
 
+/// The loopback address the site links to but never serves (out of scope unless admitted).
+inline constexpr const char* off_site_address = "127.0.0.250";
+
+/// Flags of a link in the model.
+enum link_flag : unsigned {
+  link_nofollow = 1u,   ///< carries rel="nofollow"
+  link_via_base = 2u,   ///< relative href resolved against the page's <base href>
+  link_not_http = 4u,   ///< mailto: / javascript: (no target)
+};
+
+/// One `<a href>` of a page, as the model built it.
+struct page_link {
+  std::string href;    ///< attribute value as a parser sees it (before HTML escaping)
+  std::string target;  ///< normalized absolute URL; "" when link_not_http
+  unsigned flags = 0;
+};
+
+/// What the model knows about one request target on one host (the basis of `serve`).
+struct resource {
+  int status = 404;
+  std::string content_type = "text/html; charset=utf-8";
+  std::string location;            ///< redirects: Location header as sent
+  std::string location_target;     ///< redirects: normalized absolute target
+  bool html = false;               ///< a 200 HTML page (links apply)
+  bool meta_nofollow = false;      ///< page carries <meta name=robots content=nofollow>
+  std::string base_href;           ///< page's <base href>, "" when none
+  std::string canonical;           ///< normalized <link rel=canonical> target, "" when none
+  std::vector<page_link> links;    ///< `<a>` links in document order
+};
+
 struct expect_options {
   std::vector<std::string> seeds;          ///< seed URLs (normalized)
   std::vector<std::string> extra_hosts;    ///< hosts admitted besides the seeds' (like --allow-domain)
@@ -61,10 +91,16 @@ class site {
   /// unreserved characters applied as a server would) on host `host`.
   http_response serve(int host, std::string_view target) const;
 
+  /// The model of `target` (path and query, already percent-decoded as `serve` does) on `host`.
+  resource describe(int host, std::string_view target) const;
+  /// Path of HTML page `page` (0 = "/", else "/s{page%16}/p{page}.html").
+  static std::string page_path(int page);
+
   /// The normalized URLs a correct crawl fetches (every URL it must request exactly once).
   std::set<std::string> expected(const expect_options& e) const;
 
  private:
+  void build_page(int host, int page, resource& res) const;
   site_options opts_;
 };
 

@@ -1,0 +1,302 @@
+#include "fetch/session.hpp"
+
+#include <httplib.h>
+
+#include <algorithm>
+#include <cctype>
+#include <exception>
+#include <string_view>
+
+#include "fetch/decoder.hpp"
+
+namespace crawld::fetch {
+
+const char* to_string(fetch_error e) {
+  switch (e) {
+    case fetch_error::none: return "none";
+    case fetch_error::connect: return "connect";
+    case fetch_error::timeout: return "timeout";
+    case fetch_error::network: return "network";
+    case fetch_error::too_large: return "too_large";
+    case fetch_error::bad_encoding: return "bad_encoding";
+    case fetch_error::unsupported: return "unsupported";
+  }
+  return "unknown";
+}
+
+namespace {
+
+using steady = std::chrono::steady_clock;
+
+/// Bodies of discarded (non-HTML) responses up to this size are read and dropped so that the
+/// connection stays reusable; larger ones cancel the request.
+constexpr std::size_t max_drain_bytes = 64 * 1024;
+
+char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
+}
+
+bool istarts_with(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
+}
+
+/// "Text/HTML; charset=x" -> "text/html".
+std::string media_type(std::string_view value) {
+  value = value.substr(0, std::min(value.find(';'), value.size()));
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  std::string r(value);
+  std::transform(r.begin(), r.end(), r.begin(), lower);
+  return r;
+}
+
+/// A small subset of the WHATWG MIME sniffing rules for HTML: after whitespace (and a UTF-8 BOM),
+/// one of a few tags followed by a space or '>', or a comment.
+bool looks_like_html(std::string_view body) {
+  if (body.substr(0, 3) == "\xEF\xBB\xBF") body.remove_prefix(3);
+  while (!body.empty() && (body.front() == ' ' || body.front() == '\t' || body.front() == '\n' ||
+                           body.front() == '\r' || body.front() == '\f'))
+    body.remove_prefix(1);
+  if (body.substr(0, 4) == "<!--") return true;
+  static const char* const tags[] = {"<!doctype html", "<html", "<head", "<body", "<script",
+                                     "<iframe", "<title", "<style", "<table", "<div", "<p",
+                                     "<a", "<h1", "<br", "<b", "<font"};
+  for (const char* tag : tags) {
+    const std::string_view t(tag);
+    if (istarts_with(body, t) && body.size() > t.size() &&
+        (body[t.size()] == ' ' || body[t.size()] == '>'))
+      return true;
+  }
+  return false;
+}
+
+/// The Host header: the serialized host with the port only when it is not the default.
+std::string host_header(const parse::url& u) {
+  return u.port == -1 ? u.host : u.host + ":" + std::to_string(u.port);
+}
+
+/// True when the decimal `number` is greater than `limit` (non-digits: false).
+bool exceeds(std::string_view number, std::size_t limit) {
+  std::uint64_t v = 0;
+  for (char c : number) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + static_cast<std::uint64_t>(c - '0');
+    if (v > limit) return true;
+  }
+  return false;
+}
+
+bool has_header(const header_list& headers, std::string_view name) {
+  return std::any_of(headers.begin(), headers.end(),
+                     [&](const auto& kv) { return iequals(kv.first, name); });
+}
+
+}  // namespace
+
+std::string response::header(const std::string& name) const {
+  for (const auto& [key, value] : headers)
+    if (iequals(key, name)) return value;
+  return {};
+}
+
+bool response::is_html() const {
+  if (content_type == "text/html" || content_type == "application/xhtml+xml") return true;
+  return content_type.empty() && looks_like_html(body);
+}
+
+struct session::client_entry {
+  std::string key;  ///< host_key() of the URLs it serves
+  std::unique_ptr<httplib::ClientImpl> client;
+};
+
+namespace {
+
+std::unique_ptr<httplib::ClientImpl> make_client(const parse::url& u, const options& o) {
+  std::string host = u.host;
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  const int port = u.effective_port();
+  std::unique_ptr<httplib::ClientImpl> c;
+  if (u.scheme == "https") {
+    auto ssl = std::make_unique<httplib::SSLClient>(host, port);
+    ssl->enable_server_certificate_verification(true);
+    c = std::move(ssl);
+  } else {
+    c = std::make_unique<httplib::ClientImpl>(host, port);
+  }
+  c->set_connection_timeout(std::min(o.connect_timeout, o.total_timeout));
+  c->set_read_timeout(std::min(o.read_timeout, o.total_timeout));
+  c->set_write_timeout(std::min(o.read_timeout, o.total_timeout));
+  c->set_keep_alive(true);
+  c->set_follow_location(false);
+  c->set_decompress(false);
+  return c;
+}
+
+/// One request on one client, filling `r`. Returns httplib's error for the caller's retry choice.
+httplib::Error run_once(httplib::ClientImpl& client, const parse::url& u, const options& o,
+                        steady::time_point started, response& r) {
+  httplib::Headers h;
+  if (!has_header(o.headers, "Host")) h.emplace("Host", host_header(u));
+  if (!has_header(o.headers, "User-Agent")) h.emplace("User-Agent", o.user_agent);
+  if (!has_header(o.headers, "Accept-Encoding")) h.emplace("Accept-Encoding", "gzip, deflate, br");
+  for (const auto& kv : o.headers) h.emplace(kv.first, kv.second);
+
+  const std::size_t drain_limit = std::min(o.max_body_bytes, max_drain_bytes);
+  auto last_io = steady::now();
+  bool keep_body = false;
+  std::unique_ptr<decoder> dec;
+  fetch_error stop = fetch_error::none;  // why a callback cancelled (none: quiet discard)
+  std::string stop_message;
+  auto over_total = [&] {
+    if (steady::now() - started < o.total_timeout) return false;
+    stop = fetch_error::timeout;
+    stop_message = "total timeout of " + std::to_string(o.total_timeout.count()) + " ms exceeded";
+    return true;
+  };
+
+  auto on_response = [&](const httplib::Response& res) {
+    last_io = steady::now();
+    r.status = res.status;
+    r.headers.assign(res.headers.begin(), res.headers.end());
+    r.content_type = media_type(res.get_header_value("Content-Type"));
+    if (over_total()) return false;
+    keep_body = o.keep_non_html_body || r.content_type.empty() || r.is_html();
+    if (!keep_body) {
+      const auto length = res.get_header_value("Content-Length");
+      return length.empty() || !exceeds(length, drain_limit);
+    }
+    auto made = decoder::make(res.get_header_value("Content-Encoding"));
+    if (!made) {
+      stop = fetch_error::bad_encoding;
+      stop_message = made.message();
+      return false;
+    }
+    dec = std::move(*made);
+    return true;
+  };
+
+  auto on_body = [&](const char* data, std::size_t n) {
+    last_io = steady::now();
+    r.wire_bytes += n;
+    if (over_total()) return false;
+    if (!keep_body) return r.wire_bytes <= drain_limit;
+    switch (dec->feed(std::string_view(data, n), r.body, o.max_body_bytes)) {
+      case decoder::status::ok: return true;
+      case decoder::status::full:
+        stop = fetch_error::too_large;
+        stop_message = "decoded body exceeds " + std::to_string(o.max_body_bytes) + " bytes";
+        return false;
+      case decoder::status::corrupt:
+        stop = fetch_error::bad_encoding;
+        stop_message = std::string("corrupt ") + dec->name() + " stream";
+        return false;
+    }
+    return false;
+  };
+
+  const auto res = client.Get(u.request_target(), h, on_response, on_body);
+  const httplib::Error err = res.error();
+  const std::string what = httplib::to_string(err);
+  switch (err) {
+    case httplib::Error::Success:
+      if (keep_body && dec && r.wire_bytes > 0 && !dec->complete()) {
+        r.error = fetch_error::bad_encoding;
+        r.error_message = std::string("truncated ") + dec->name() + " stream";
+      }
+      break;
+    case httplib::Error::Canceled:
+      r.error = stop;
+      r.error_message = stop_message;
+      break;
+    case httplib::Error::Connection:
+    case httplib::Error::BindIPAddress:
+      r.error = fetch_error::connect;
+      r.error_message = "cannot connect to " + u.host_key() + " (" + what + ")";
+      break;
+    case httplib::Error::ConnectionTimeout:
+      r.error = fetch_error::timeout;
+      r.error_message = "connect to " + u.host_key() + " timed out";
+      break;
+    case httplib::Error::Read:
+    case httplib::Error::Write: {
+      // httplib does not tell a timeout from a reset: a read/write that failed after waiting at
+      // least the read timeout since the last byte is taken as a timeout.
+      const auto quiet = steady::now() - last_io;
+      const auto limit = std::min(o.read_timeout, o.total_timeout);
+      if (quiet + std::chrono::milliseconds(20) >= limit) {
+        r.error = fetch_error::timeout;
+        r.error_message = "no data from " + u.host_key() + " for " +
+                          std::to_string(limit.count()) + " ms";
+      } else {
+        r.error = fetch_error::network;
+        r.error_message = what + " error talking to " + u.host_key();
+      }
+      break;
+    }
+    default:
+      r.error = fetch_error::network;
+      r.error_message = what + " error talking to " + u.host_key();
+      break;
+  }
+  return err;
+}
+
+}  // namespace
+
+session::session(options opts) : opts_(std::move(opts)) {}
+
+session::~session() = default;
+
+response session::get(const parse::url& u) {
+  const auto started = steady::now();
+  response r;
+  try {
+    if (u.scheme != "http" && u.scheme != "https") {
+      r.error = fetch_error::unsupported;
+      r.error_message = "unsupported scheme '" + u.scheme + "'";
+    } else if (u.host.empty()) {
+      r.error = fetch_error::connect;
+      r.error_message = "URL has no host";
+    } else {
+      const std::string key = u.host_key();
+      auto it = std::find_if(clients_.begin(), clients_.end(),
+                             [&](const auto& e) { return e->key == key; });
+      if (it != clients_.end()) {
+        clients_.splice(clients_.begin(), clients_, it);
+      } else {
+        clients_.push_front(std::make_unique<client_entry>(client_entry{key, make_client(u, opts_)}));
+      }
+      client_entry& entry = *clients_.front();
+      const bool reused = entry.client->is_socket_open() != 0;
+      const auto attempt_started = steady::now();
+      const httplib::Error err = run_once(*entry.client, u, opts_, started, r);
+      // A kept-alive connection the server closed meanwhile fails before any byte arrives:
+      // retry once on a fresh connection (not after a timeout, which would only double the wait).
+      const bool stale = reused && r.status == 0 && r.wire_bytes == 0 &&
+                         (err == httplib::Error::Read || err == httplib::Error::Write ||
+                          err == httplib::Error::Unknown) &&
+                         r.error != fetch_error::timeout &&
+                         steady::now() - attempt_started < opts_.read_timeout;
+      if (stale) {
+        entry.client = make_client(u, opts_);
+        r = response{};
+        run_once(*entry.client, u, opts_, started, r);
+      }
+      while (clients_.size() > opts_.max_idle_clients) clients_.pop_back();
+    }
+    if (!opts_.keep_non_html_body && !r.is_html()) r.body.clear();
+  } catch (const std::exception& e) {
+    r.error = fetch_error::network;
+    r.error_message = std::string("internal error: ") + e.what();
+  } catch (...) {
+    r.error = fetch_error::network;
+    r.error_message = "internal error";
+  }
+  r.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - started);
+  return r;
+}
+
+}  // namespace crawld::fetch

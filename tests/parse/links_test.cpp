@@ -1,0 +1,164 @@
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "parse/links.hpp"
+
+namespace crawld::parse {
+namespace {
+
+
+const url& page() {
+  static const url u = *parse_url("http://site.example/dir/page.html");
+  return u;
+}
+
+page_links extract(const std::string& html) { return extract_links(html, page()); }
+
+TEST(links, resolves_relative_hrefs_in_document_order) {
+  auto l = extract(R"(<p><a href="b.html">b</a><a href="/a">a</a>
+      <map><area href="https://other.example/x"></map><a>no href</a></p>)");
+  EXPECT_EQ(l.follow, (std::vector<std::string>{"http://site.example/dir/b.html",
+                                                "http://site.example/a",
+                                                "https://other.example/x"}));
+  EXPECT_TRUE(l.skipped.empty());
+  EXPECT_EQ(l.base, "http://site.example/dir/page.html");
+  EXPECT_FALSE(l.canonical);
+}
+
+TEST(links, base_href_first_wins) {
+  auto l = extract(R"(<head><base href="/other/"><base href="http://evil.example/"></head>
+      <body><a href="x">x</a></body>)");
+  EXPECT_EQ(l.base, "http://site.example/other/");
+  EXPECT_EQ(l.follow, std::vector<std::string>{"http://site.example/other/x"});
+}
+
+TEST(links, base_applies_to_links_before_it) {
+  auto l = extract(R"(<a href="x">x</a><base href="http://b.example/sub/">)");
+  EXPECT_EQ(l.follow, std::vector<std::string>{"http://b.example/sub/x"});
+}
+
+TEST(links, base_without_href_is_ignored) {
+  auto l = extract(R"(<base target="_top"><base href="/b/"><a href="x">x</a>)");
+  EXPECT_EQ(l.follow, std::vector<std::string>{"http://site.example/b/x"});
+}
+
+TEST(links, nofollow_rel_skipped) {
+  auto l = extract(R"(<a href="/a" rel="external NoFollow">a</a><a href="/b" rel="nofollowers">b</a>
+      <area href="/c" rel="nofollow">)");
+  EXPECT_EQ(l.follow, std::vector<std::string>{"http://site.example/b"});
+  ASSERT_EQ(l.skipped.size(), 2u);
+  EXPECT_EQ(l.skipped[0].href, "/a");
+  EXPECT_EQ(l.skipped[0].reason, skip_reason::nofollow);
+  EXPECT_EQ(l.skipped[1].href, "/c");
+  EXPECT_EQ(l.skipped[1].reason, skip_reason::nofollow);
+}
+
+TEST(links, meta_robots_nofollow_skips_all) {
+  auto l = extract(R"(<meta name="ROBOTS" content="index, NOFOLLOW"><a href="/a">a</a>
+      <a href="javascript:x();">j</a>)");
+  EXPECT_TRUE(l.meta_nofollow);
+  EXPECT_FALSE(l.meta_noindex);
+  EXPECT_TRUE(l.follow.empty());
+  ASSERT_EQ(l.skipped.size(), 2u);
+  EXPECT_EQ(l.skipped[0].reason, skip_reason::meta_nofollow);
+  EXPECT_EQ(l.skipped[1].reason, skip_reason::meta_nofollow);
+}
+
+TEST(links, meta_robots_none_means_noindex_and_nofollow) {
+  auto l = extract(R"(<meta name="robots" content="none"><a href="/a">a</a>)");
+  EXPECT_TRUE(l.meta_nofollow);
+  EXPECT_TRUE(l.meta_noindex);
+  EXPECT_TRUE(l.follow.empty());
+}
+
+TEST(links, meta_robots_noindex_alone_still_follows) {
+  auto l = extract(R"(<meta name="robots" content="noindex"><meta name="description"
+      content="nofollow"><a href="/a">a</a>)");
+  EXPECT_FALSE(l.meta_nofollow);
+  EXPECT_TRUE(l.meta_noindex);
+  EXPECT_EQ(l.follow, std::vector<std::string>{"http://site.example/a"});
+}
+
+TEST(links, canonical_recorded) {
+  auto l = extract(R"(<link rel="stylesheet" href="/s.css"><link rel="Canonical"
+      href="/Canon?x=%7e#frag"><link rel="canonical" href="/second">)");
+  ASSERT_TRUE(l.canonical);
+  EXPECT_EQ(*l.canonical, "http://site.example/Canon?x=~");
+  EXPECT_TRUE(l.follow.empty());  // <link> is not a followed link
+}
+
+TEST(links, canonical_with_unsupported_scheme_is_not_recorded) {
+  auto l = extract(R"(<link rel="canonical" href="mailto:x@y">)");
+  EXPECT_FALSE(l.canonical);
+}
+
+TEST(links, fragments_deduped) {
+  auto l = extract(R"(<a href="/p#one">1</a><a href="/p#two">2</a><a href="HTTP://SITE.example:80/p">3</a>
+      <a href="#top">self</a>)");
+  EXPECT_EQ(l.follow, (std::vector<std::string>{"http://site.example/p",
+                                                "http://site.example/dir/page.html"}));
+}
+
+TEST(links, unsupported_schemes_skipped) {
+  auto l = extract(R"(<a href="mailto:a@b.example">m</a><a href="javascript:void(0);">j</a>
+      <a href="ftp://f.example/x">f</a><a href="tel:+1">t</a><a href="https://ok.example/">ok</a>)");
+  EXPECT_EQ(l.follow, std::vector<std::string>{"https://ok.example/"});
+  ASSERT_EQ(l.skipped.size(), 4u);
+  for (const auto& s : l.skipped) EXPECT_EQ(s.reason, skip_reason::unsupported_scheme) << s.href;
+  EXPECT_EQ(l.skipped[0].href, "mailto:a@b.example");
+}
+
+TEST(links, unparsable_href_is_bad_url) {
+  auto l = extract(R"(<a href="http://exa mple.com/">x</a><a href="http://h:99999/">y</a>)");
+  EXPECT_TRUE(l.follow.empty());
+  ASSERT_EQ(l.skipped.size(), 2u);
+  EXPECT_EQ(l.skipped[0].reason, skip_reason::bad_url);
+  EXPECT_EQ(l.skipped[0].href, "http://exa mple.com/");
+  EXPECT_EQ(l.skipped[1].reason, skip_reason::bad_url);
+}
+
+TEST(links, entities_in_href_are_decoded) {
+  auto l = extract(R"(<a href="/q?a=1&amp;b=2">x</a>)");
+  EXPECT_EQ(l.follow, std::vector<std::string>{"http://site.example/q?a=1&b=2"});
+}
+
+TEST(links, malformed_html_never_crashes) {
+  // Unclosed tags and attributes.
+  auto l = extract("<html><body><div><a href=\"/a\">x<p><a href='/b'<span><a href=/c");
+  EXPECT_FALSE(l.follow.empty());
+  EXPECT_EQ(l.follow.front(), "http://site.example/a");
+
+  // NUL bytes and invalid UTF-8 inside and around links.
+  std::string nul("<a href=\"/n\0ul\">x</a>\0<a href=\"/ok\">\xff\xfe\xc3</a>", 40);
+  auto n = extract(nul);
+  EXPECT_FALSE(n.follow.empty());
+  EXPECT_EQ(n.follow.back(), "http://site.example/ok");
+
+  std::string bad_utf8 = "<a href=\"/\xc3\x28\xa0\xa1\">x</a><a href=\"/\xf0\x28\x8c\x28\">y</a>";
+  auto b = extract(bad_utf8);
+  EXPECT_EQ(b.follow.size() + b.skipped.size(), 2u);
+
+  // Deep nesting: the walk must not recurse.
+  std::string deep;
+  for (int i = 0; i < 10000; ++i) deep += "<div>";
+  deep += "<a href=\"/deep\">deep</a>";
+  auto d = extract(deep);
+  EXPECT_EQ(d.follow, std::vector<std::string>{"http://site.example/deep"});
+
+  // Empty and binary garbage.
+  EXPECT_TRUE(extract("").follow.empty());
+  std::string garbage;
+  for (int i = 0; i < 4096; ++i) garbage += static_cast<char>((i * 7919) & 0xFF);
+  (void)extract(garbage);
+}
+
+TEST(links, skip_reason_names) {
+  EXPECT_STREQ(to_string(skip_reason::nofollow), "nofollow");
+  EXPECT_STREQ(to_string(skip_reason::meta_nofollow), "meta_nofollow");
+  EXPECT_STREQ(to_string(skip_reason::bad_url), "bad_url");
+  EXPECT_STREQ(to_string(skip_reason::unsupported_scheme), "unsupported_scheme");
+}
+
+}  // namespace
+}  // namespace crawld::parse

@@ -1,0 +1,130 @@
+#include <gtest/gtest.h>
+
+#include "parse/url.hpp"
+
+namespace crawld::parse {
+namespace {
+
+std::string resolve(const char* rel, const char* base) {
+  auto b = parse_url(base);
+  EXPECT_TRUE(b) << base;
+  if (!b) return "<bad base>";
+  auto u = parse_url(rel, &*b);
+  return u ? u->href() : "<failure>";
+}
+
+TEST(url, resolves_parent_relative_with_query_and_fragment) {
+  EXPECT_EQ(resolve("../z?b=2#f", "http://a.example/x/y.html"), "http://a.example/z?b=2#f");
+}
+
+TEST(url, resolves_common_crawler_forms) {
+  const char* base = "https://a.example/dir/page.html?q=1#top";
+  EXPECT_EQ(resolve("other.html", base), "https://a.example/dir/other.html");
+  EXPECT_EQ(resolve("/root", base), "https://a.example/root");
+  EXPECT_EQ(resolve("//cdn.example/x.js", base), "https://cdn.example/x.js");
+  EXPECT_EQ(resolve("?p=2", base), "https://a.example/dir/page.html?p=2");
+  EXPECT_EQ(resolve("#sec", base), "https://a.example/dir/page.html?q=1#sec");
+  EXPECT_EQ(resolve("", base), "https://a.example/dir/page.html?q=1");
+  EXPECT_EQ(resolve("../../../up", base), "https://a.example/up");
+  EXPECT_EQ(resolve("./a/./b/../c", base), "https://a.example/dir/a/c");
+  EXPECT_EQ(resolve("  \thttp://other.example/\n ", base), "http://other.example/");
+  EXPECT_EQ(resolve("\\\\back.example\\p", base), "https://back.example/p");
+  EXPECT_EQ(resolve("a b", base), "https://a.example/dir/a%20b");
+  EXPECT_EQ(resolve("mailto:x@y.example", base), "mailto:x@y.example");
+}
+
+TEST(url, parses_components) {
+  auto u = parse_url("HTTP://User:Pw@WWW.Example.COM:8080/p/a%7e?x=1&y#frag");
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->scheme, "http");
+  EXPECT_EQ(u->username, "User");
+  EXPECT_EQ(u->password, "Pw");
+  EXPECT_EQ(u->host, "www.example.com");
+  EXPECT_EQ(u->port, 8080);
+  EXPECT_EQ(u->path, "/p/a%7e");
+  EXPECT_EQ(u->query, "x=1&y");
+  EXPECT_EQ(u->fragment, "frag");
+  EXPECT_EQ(u->host_key(), "http://www.example.com:8080");
+  EXPECT_EQ(u->request_target(), "/p/a%7e?x=1&y");
+}
+
+TEST(url, default_port_is_dropped_and_effective_port_filled_in) {
+  auto u = parse_url("https://h.example:443/");
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->port, -1);
+  EXPECT_EQ(u->effective_port(), 443);
+  EXPECT_EQ(u->host_key(), "https://h.example:443");
+  EXPECT_EQ(parse_url("http://h/")->effective_port(), 80);
+  EXPECT_EQ(parse_url("ftp://h/")->effective_port(), 21);
+  EXPECT_EQ(parse_url("sc://h/")->effective_port(), -1);
+}
+
+TEST(url, hosts) {
+  EXPECT_EQ(parse_url("http://0x7f.1/")->host, "127.0.0.1");
+  EXPECT_EQ(parse_url("http://3232235777/")->host, "192.168.1.1");
+  EXPECT_EQ(parse_url("http://0300.0250.01.01/")->host, "192.168.1.1");
+  EXPECT_EQ(parse_url("http://[0:0:0:0:0:0:0:1]/")->host, "[::1]");
+  EXPECT_EQ(parse_url("http://[2001:db8:0:0:1:0:0:1]/")->host, "[2001:db8::1:0:0:1]");
+  EXPECT_EQ(parse_url("http://B\xC3\xBC" "cher.example/")->host, "xn--bcher-kva.example");
+  EXPECT_FALSE(parse_url("http://a b/"));
+  EXPECT_FALSE(parse_url("http://256.256.256.256/"));
+  EXPECT_FALSE(parse_url("http://[::1/"));
+  EXPECT_FALSE(parse_url("http:///"));
+  EXPECT_FALSE(parse_url("http://h:65536/"));
+  EXPECT_FALSE(parse_url("relative/only"));
+}
+
+TEST(url, non_special_and_file_urls) {
+  auto m = parse_url("mailto:Someone@Example.com?subject=hi");
+  ASSERT_TRUE(m);
+  EXPECT_TRUE(m->opaque_path);
+  EXPECT_FALSE(m->has_host);
+  EXPECT_EQ(m->path, "Someone@Example.com");
+  auto f = parse_url("file:///C|/dir/../x.txt");
+  ASSERT_TRUE(f);
+  EXPECT_TRUE(f->has_host);
+  EXPECT_EQ(f->href(), "file:///C:/x.txt");
+  EXPECT_EQ(resolve("..", "file:///C:/"), "file:///C:/");
+  EXPECT_EQ(parse_url("sc:/.//p")->href(), "sc:/.//p");
+}
+
+TEST(url, normalize_lower_cases_host_and_drops_default_port_and_fragment) {
+  EXPECT_EQ(normalize("HTTP://WWW.Example.COM:80/a#frag"), "http://www.example.com/a");
+  EXPECT_EQ(normalize("https://h:443/"), "https://h/");
+  EXPECT_EQ(normalize("https://h:8443/"), "https://h:8443/");
+}
+
+TEST(url, normalize_decodes_unreserved_escapes_only) {
+  EXPECT_EQ(normalize("http://h/%7Euser/%2f/%41%2d%5F"), "http://h/~user/%2F/A-_");
+  EXPECT_EQ(normalize("http://h/p?a=%7e&b=%2f%3d"), "http://h/p?a=~&b=%2F%3D");
+}
+
+TEST(url, normalize_keeps_query_order_and_adds_root_path) {
+  EXPECT_EQ(normalize("http://h/p?z=1&a=2&m=3"), "http://h/p?z=1&a=2&m=3");
+  EXPECT_EQ(normalize("http://h"), "http://h/");
+  EXPECT_EQ(normalize("http://h?x"), "http://h/?x");
+}
+
+TEST(url, normalize_removes_dot_segments) {
+  EXPECT_EQ(normalize("http://h/a/./b/../c/%2e%2E/d"), "http://h/a/d");
+  url hand;  // a hand-built URL with dot segments still normalizes
+  hand.scheme = "http";
+  hand.host = "H";
+  hand.has_host = true;
+  hand.port = 80;
+  hand.path = "/a/../b/./";
+  EXPECT_EQ(normalize(hand), "http://h/b/");
+}
+
+TEST(url, normalize_rejects_non_urls) {
+  EXPECT_FALSE(normalize("not a url"));
+  EXPECT_FALSE(normalize("http://"));
+}
+
+TEST(url, base_with_opaque_path_accepts_only_fragments) {
+  EXPECT_EQ(resolve("#x", "mailto:a@b"), "mailto:a@b#x");
+  EXPECT_EQ(resolve("y", "mailto:a@b"), "<failure>");
+}
+
+}  // namespace
+}  // namespace crawld::parse
