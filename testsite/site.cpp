@@ -508,13 +508,15 @@ std::set<std::string> site::expected(const expect_options& e) const {
     if (auto p = split_url(h)) scope_hosts.push_back(p->host);
     else scope_hosts.push_back(h);
   }
+  auto is_subdomain = [](const std::string& host, const std::string& domain) {
+    bool ip = !domain.empty() && domain.back() >= '0' && domain.back() <= '9';
+    return !ip && host.size() > domain.size() + 1 &&
+           host.compare(host.size() - domain.size(), domain.size(), domain) == 0 &&
+           host[host.size() - domain.size() - 1] == '.';
+  };
   auto in_scope = [&](const url_parts& p) {
-    for (const auto& h : scope_hosts) {
-      if (p.host == h) return true;
-      if (p.host.size() > h.size() && p.host.compare(p.host.size() - h.size(), h.size(), h) == 0 &&
-          p.host[p.host.size() - h.size() - 1] == '.' && (h.empty() || h.back() < '0' || h.back() > '9'))
-        return true;
-    }
+    for (const auto& h : scope_hosts)
+      if (p.host == h || is_subdomain(p.host, h)) return true;
     return false;
   };
   // Host index when the URL is served by this site, else -1.

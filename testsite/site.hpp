@@ -10,6 +10,19 @@
 /// an out-of-site loopback host that is never served. Each host serves /robots.txt and
 /// /sitemap.xml.
 ///
+/// URL layout of each host (k is a page index in [0, pages)):
+///   /                      page 0 (index); page k links to pages 2k+1 and 2k+2 (a tree, so every
+///   /s{k%16}/p{k}.html     page is reachable from the index) plus random pages and other hosts
+///   /s{..}/p{k}.html?q=..  a distinct small leaf page (any query)
+///   /missing/{k}.html      404                  /files/doc{k}.pdf   application/pdf, no links
+///   /img/{k}.png           image/png            /private/{k}.html   leaf, disallowed by robots
+///   /r/301/{k}, /r/302/{k} redirect to page k   /r/out/{k}          302 to the off-site host
+///   /r/chain/3/{k} -> /r/chain/2/{k} -> /r/chain/1/{k} -> page k
+///   /hidden/{k}.html       leaf, linked only with rel=nofollow
+///   /meta-hidden/{k}.html  leaf, linked only from <meta name=robots content=nofollow> pages
+///   /robots.txt, /sitemap.xml (not linked: not in `expected`); anything else is a 404.
+/// `serve` and `describe` ignore the query except on pages.
+///
 /// The model knows every link's target in normalized form by construction (it never parses its
 /// own HTML), so `expected` is an independent oracle for crawl tests. Pure and thread-safe.
 #include <cstdint>

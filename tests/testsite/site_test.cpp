@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cctype>
+#include <iostream>
 #include <optional>
 
 namespace crawld::testsite {
