@@ -73,6 +73,15 @@ result<std::unique_ptr<server>> server::start(site s, server_options opts) {
     http->set_read_timeout(10, 0);
     http->set_write_timeout(10, 0);
     server* self = srv.get();
+    // cpp-httplib compresses with brotli at its slowest quality whenever a client accepts "br",
+    // which makes the server, not the crawler, the bottleneck. Offer gzip only, as most sites do.
+    http->set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
+      auto& headers = const_cast<httplib::Request&>(req).headers;
+      auto it = headers.find("Accept-Encoding");
+      if (it != headers.end())
+        it->second = it->second.find("gzip") != std::string::npos ? "gzip" : "identity";
+      return httplib::Server::HandlerResponse::Unhandled;
+    });
     http->Get(".*", [self, i](const httplib::Request& req, httplib::Response& res) {
       self->handle(i, req, res);
     });
