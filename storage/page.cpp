@@ -177,7 +177,8 @@ result<page_record> decode(std::string_view bytes) {
   p.location = in.string("location");
   p.canonical = in.string("canonical");
   const std::uint64_t outlinks = in.varint("outlinks");
-  if (outlinks > std::numeric_limits<std::uint32_t>::max()) in.fail("value out of range in field 'outlinks'");
+  if (outlinks > std::numeric_limits<std::uint32_t>::max())
+    in.fail("value out of range in field 'outlinks'");
   p.outlinks = static_cast<std::uint32_t>(outlinks);
   p.wire_bytes = in.varint("wire_bytes");
   p.truncated = in.boolean("truncated");

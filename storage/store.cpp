@@ -40,17 +40,20 @@ class null_logger : public rocksdb::Logger {
 
 // RocksDB options, chosen for a crawler that must stay under ~150 MB RSS in total on a small
 // machine that also needs file descriptors for sockets:
-// - max_open_files 256: table readers are bounded; the rest of the fd budget is for sockets.
+// - max_open_files 256 for the writer: table readers are bounded; the rest of the fd budget
+//   is for sockets. Read-only opens keep all files open instead (see make_db_options).
 // - db_write_buffer_size 40 MB caps all memtables together; `pages` gets a 16 MB write buffer
 //   (bodies are large, fewer and larger L0 files), the small CFs 4 MB.
 // - one 8 MB LRU block cache per store, shared by all CFs, with index and filter blocks charged
 //   to it so they do not grow unbounded beside it; full scans do not fill it (fill_cache=false).
-// - LZ4 for every CF except meta: cheap on CPU, and `pages` holds HTML that compresses well.
+// - LZ4 for every CF except meta and the unused default: cheap on CPU, and `pages` holds HTML
+//   that compresses well.
 //   16 KB blocks for `pages` compress better; point lookups (`seen`, `get_page`) get a
 //   10 bits/key Bloom filter.
-// - WAL on, no sync per batch (a crash may lose the last batches; the crawl re-fetches them);
-//   `sync()` fsyncs the WAL at checkpoints. max_total_wal_size 64 MB forces flushes of rarely
-//   written CFs so their old WAL files can be deleted.
+// - WAL on, no sync per batch: each write reaches the OS, so a process crash loses nothing and
+//   a machine crash loses at most what came after the last `sync()` (fsync of the WAL, called
+//   at checkpoints); the crawl re-fetches those pages. max_total_wal_size 64 MB forces flushes of
+//   rarely written CFs so their old WAL files can be deleted.
 // - 2 background jobs: the machine has 2 cores.
 // - info LOG limited to 4 files of 4 MB.
 constexpr std::size_t block_cache_bytes = 8u << 20;
@@ -63,13 +66,20 @@ rocksdb::DBOptions make_db_options(bool read_only) {
   o.max_total_wal_size = 64u << 20;
   o.keep_log_file_num = 4;
   o.max_log_file_size = 4u << 20;
-  if (read_only) o.info_log = std::make_shared<null_logger>();
+  if (read_only) {
+    o.info_log = std::make_shared<null_logger>();
+    // Open every table file up front and keep it open: the writer beside us may compact and
+    // delete files mid-scan, and an open descriptor keeps a deleted file readable. A reader is
+    // short-lived (`crawld stats`), so the extra descriptors are affordable there.
+    o.max_open_files = -1;
+  }
   return o;
 }
 
 rocksdb::CompressionType fast_compression() {
   const auto supported = rocksdb::GetSupportedCompressions();
-  const bool lz4 = std::find(supported.begin(), supported.end(), rocksdb::kLZ4Compression) != supported.end();
+  const bool lz4 =
+      std::find(supported.begin(), supported.end(), rocksdb::kLZ4Compression) != supported.end();
   return lz4 ? rocksdb::kLZ4Compression : rocksdb::kNoCompression;
 }
 
@@ -81,7 +91,7 @@ rocksdb::ColumnFamilyOptions make_cf_options(const std::string& name,
   t.cache_index_and_filter_blocks = true;
   t.pin_l0_filter_and_index_blocks_in_cache = true;
   o.max_write_buffer_number = 2;
-  if (name == "meta") {
+  if (name == "meta" || name == rocksdb::kDefaultColumnFamilyName) {  // small, rarely written
     o.write_buffer_size = 1u << 20;
     o.compression = rocksdb::kNoCompression;
   } else {
@@ -94,7 +104,14 @@ rocksdb::ColumnFamilyOptions make_cf_options(const std::string& name,
   return o;
 }
 
-std::string in_quotes(const std::string& dir) { return "'" + dir + "'"; }
+std::string in_quotes(const std::string& dir) {
+  return "'" + dir + "'";
+}
+
+/// "store 'DIR': what", the form of every error after a successful open.
+error store_error(const std::string& dir, const std::string& what) {
+  return make_error("store " + in_quotes(dir) + ": " + what);
+}
 
 bool is_lock_conflict(const rocksdb::Status& s) {
   if (!s.IsIOError()) return false;
@@ -124,6 +141,7 @@ rocksdb::ReadOptions scan_options() {
 }  // namespace
 
 result<std::unique_ptr<store>> store::open(const std::string& dir, open_options opts) try {
+  if (dir.empty()) return make_error("no store directory given");
   const std::string q = in_quotes(dir);
   const bool may_create = opts.create && !opts.read_only;
 
@@ -163,10 +181,12 @@ result<std::unique_ptr<store>> store::open(const std::string& dir, open_options 
   };
 
   // Descriptors: default, our CFs, then (read-write only) any CF a newer crawld added, since a
-  // read-write open must name them all; the format check below then refuses such a store.
+  // read-write open must name them all. Such a store carries a newer format_version, which the
+  // check below refuses.
   const auto cache = rocksdb::NewLRUCache(block_cache_bytes);
   std::vector<rocksdb::ColumnFamilyDescriptor> descs;
-  descs.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions());
+  descs.emplace_back(rocksdb::kDefaultColumnFamilyName,
+                     make_cf_options(rocksdb::kDefaultColumnFamilyName, cache));
   for (const char* name : cf_names) {
     if (opts.read_only && !exists_already(name))
       return make_error(q + " is not a crawld store (no column family '" + name + "')");
@@ -174,8 +194,9 @@ result<std::unique_ptr<store>> store::open(const std::string& dir, open_options 
   }
   if (!opts.read_only) {
     for (const auto& name : existing) {
-      const bool known = name == rocksdb::kDefaultColumnFamilyName ||
-                         std::find(std::begin(cf_names), std::end(cf_names), name) != std::end(cf_names);
+      const bool known =
+          name == rocksdb::kDefaultColumnFamilyName ||
+          std::find(std::begin(cf_names), std::end(cf_names), name) != std::end(cf_names);
       if (!known) descs.emplace_back(name, rocksdb::ColumnFamilyOptions());
     }
   }
@@ -184,9 +205,9 @@ result<std::unique_ptr<store>> store::open(const std::string& dir, open_options 
   db_opts.create_missing_column_families = !opts.read_only;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
-  const rocksdb::Status s =
-      opts.read_only ? rocksdb::DB::OpenForReadOnly(db_opts, dir, descs, &handles, &raw)
-                     : rocksdb::DB::Open(db_opts, dir, descs, &handles, &raw);
+  const rocksdb::Status s = opts.read_only
+                                ? rocksdb::DB::OpenForReadOnly(db_opts, dir, descs, &handles, &raw)
+                                : rocksdb::DB::Open(db_opts, dir, descs, &handles, &raw);
   if (!s.ok()) {
     if (!opts.read_only && is_lock_conflict(s))
       return make_error("store " + q + " is locked by another crawld process");
@@ -200,7 +221,8 @@ result<std::unique_ptr<store>> store::open(const std::string& dir, open_options 
   // Keep our five handles; release the rest now (their CFs stay open inside the DB).
   out->cfs_.assign(handles.begin() + 1, handles.begin() + 1 + cf_count);
   raw->DestroyColumnFamilyHandle(handles[0]);
-  for (std::size_t i = 1 + cf_count; i < handles.size(); ++i) raw->DestroyColumnFamilyHandle(handles[i]);
+  for (std::size_t i = 1 + cf_count; i < handles.size(); ++i)
+    raw->DestroyColumnFamilyHandle(handles[i]);
 
   rocksdb::ColumnFamilyHandle* meta = out->cfs_[cf_meta];
   if (fresh) {
@@ -224,7 +246,8 @@ result<std::unique_ptr<store>> store::open(const std::string& dir, open_options 
     return make_error("cannot open store " + q + ": invalid format_version '" + version + "'");
   if (v > format_version) {
     return make_error("cannot open store " + q + ": store format " + std::to_string(v) +
-                      " is newer than this crawld supports (" + std::to_string(format_version) + ")");
+                      " is newer than this crawld supports (" + std::to_string(format_version) +
+                      ")");
   }
   return result<std::unique_ptr<store>>(std::move(out));
 } catch (const std::exception& e) {
@@ -242,27 +265,27 @@ result<void> store::put_pages(const std::vector<page_record>& pages) try {
   if (read_only_) return make_error("store " + in_quotes(dir_) + " is open read-only");
   rocksdb::WriteBatch batch;
   for (const auto& p : pages) {
-    if (p.url.empty()) return make_error("store " + in_quotes(dir_) + ": cannot store a page without url");
+    if (p.url.empty()) return store_error(dir_, "cannot store a page without url");
     const rocksdb::Status s = batch.Put(cfs_[cf_pages], p.url, encode(p));
-    if (!s.ok()) return make_error("store " + in_quotes(dir_) + ": cannot batch page '" + p.url + "': " + s.ToString());
+    if (!s.ok()) return store_error(dir_, "cannot batch page '" + p.url + "': " + s.ToString());
   }
   const rocksdb::Status s = db_->Write(rocksdb::WriteOptions(), &batch);
-  if (!s.ok()) return make_error("store " + in_quotes(dir_) + ": cannot write pages: " + s.ToString());
+  if (!s.ok()) return store_error(dir_, "cannot write pages: " + s.ToString());
   return {};
 } catch (const std::exception& e) {
-  return make_error("store " + in_quotes(dir_) + ": cannot write pages: " + e.what());
+  return store_error(dir_, std::string("cannot write pages: ") + e.what());
 }
 
 result<std::optional<page_record>> store::get_page(const std::string& url) const try {
   rocksdb::PinnableSlice value;
   const rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cfs_[cf_pages], url, &value);
   if (s.IsNotFound()) return std::optional<page_record>();
-  if (!s.ok()) return make_error("store " + in_quotes(dir_) + ": cannot read page '" + url + "': " + s.ToString());
+  if (!s.ok()) return store_error(dir_, "cannot read page '" + url + "': " + s.ToString());
   auto page = decode(std::string_view(value.data(), value.size()));
-  if (!page) return make_error("store " + in_quotes(dir_) + ": corrupt record for '" + url + "': " + page.message());
+  if (!page) return store_error(dir_, "corrupt record for '" + url + "': " + page.message());
   return std::optional<page_record>(std::move(page).value());
 } catch (const std::exception& e) {
-  return make_error("store " + in_quotes(dir_) + ": cannot read page '" + url + "': " + e.what());
+  return store_error(dir_, "cannot read page '" + url + "': " + e.what());
 }
 
 result<void> store::for_each_page(const std::function<bool(const page_record&)>& fn) const try {
@@ -270,15 +293,15 @@ result<void> store::for_each_page(const std::function<bool(const page_record&)>&
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     auto page = decode(std::string_view(it->value().data(), it->value().size()));
     if (!page) {
-      return make_error("store " + in_quotes(dir_) + ": corrupt record for '" + it->key().ToString() +
-                        "': " + page.message());
+      return store_error(dir_,
+                         "corrupt record for '" + it->key().ToString() + "': " + page.message());
     }
     if (!fn(*page)) return {};
   }
-  if (!it->status().ok()) return make_error("store " + in_quotes(dir_) + ": cannot scan pages: " + it->status().ToString());
+  if (!it->status().ok()) return store_error(dir_, "cannot scan pages: " + it->status().ToString());
   return {};
 } catch (const std::exception& e) {
-  return make_error("store " + in_quotes(dir_) + ": cannot scan pages: " + e.what());
+  return store_error(dir_, std::string("cannot scan pages: ") + e.what());
 }
 
 result<void> store::put_meta(const std::string& key, const std::string& value) try {
@@ -286,10 +309,10 @@ result<void> store::put_meta(const std::string& key, const std::string& value) t
   rocksdb::WriteOptions w;
   w.sync = true;  // meta is rare and describes the whole crawl: make it durable at once
   const rocksdb::Status s = db_->Put(w, cfs_[cf_meta], key, value);
-  if (!s.ok()) return make_error("store " + in_quotes(dir_) + ": cannot write meta '" + key + "': " + s.ToString());
+  if (!s.ok()) return store_error(dir_, "cannot write meta '" + key + "': " + s.ToString());
   return {};
 } catch (const std::exception& e) {
-  return make_error("store " + in_quotes(dir_) + ": cannot write meta '" + key + "': " + e.what());
+  return store_error(dir_, "cannot write meta '" + key + "': " + e.what());
 }
 
 std::optional<std::string> store::get_meta(const std::string& key) const {
@@ -301,7 +324,7 @@ std::optional<std::string> store::get_meta(const std::string& key) const {
   return std::nullopt;
 }
 
-result<store_stats> store::stats() const {
+result<store_stats> store::stats() const try {
   store_stats st;
   bool first = true;
   auto done = for_each_page([&](const page_record& p) {
@@ -318,15 +341,17 @@ result<store_stats> store::stats() const {
   });
   if (!done) return done.err();
   return st;
+} catch (const std::exception& e) {
+  return store_error(dir_, std::string("cannot compute stats: ") + e.what());
 }
 
 result<void> store::sync() try {
   if (read_only_) return {};
   const rocksdb::Status s = db_->FlushWAL(true);
-  if (!s.ok()) return make_error("store " + in_quotes(dir_) + ": cannot sync: " + s.ToString());
+  if (!s.ok()) return store_error(dir_, "cannot sync: " + s.ToString());
   return {};
 } catch (const std::exception& e) {
-  return make_error("store " + in_quotes(dir_) + ": cannot sync: " + e.what());
+  return store_error(dir_, std::string("cannot sync: ") + e.what());
 }
 
 }  // namespace crawld::storage

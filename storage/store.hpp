@@ -28,6 +28,7 @@ class ColumnFamilyHandle;
 
 namespace crawld::storage {
 
+/// Stored in meta `format_version` (decimal); meta `created_at` holds Unix milliseconds.
 inline constexpr int format_version = 1;
 
 struct open_options {
@@ -39,10 +40,10 @@ struct store_stats {
   std::uint64_t pages = 0;
   std::uint64_t body_bytes = 0;
   std::uint64_t wire_bytes = 0;
-  std::int64_t first_fetch_ms = 0, last_fetch_ms = 0;
+  std::int64_t first_fetch_ms = 0, last_fetch_ms = 0;  ///< min/max fetched_at_ms; 0 when empty
   std::map<std::string, std::uint64_t> by_outcome;
-  std::map<std::string, std::uint64_t> by_status;
-  std::map<std::string, std::uint64_t> by_host;  ///< scheme://host:port
+  std::map<std::string, std::uint64_t> by_status;  ///< decimal status, "0" for no response
+  std::map<std::string, std::uint64_t> by_host;  ///< scheme://host[:port] as written in the url
 };
 
 class store {
@@ -52,17 +53,20 @@ class store {
   store(const store&) = delete;
   store& operator=(const store&) = delete;
 
-  /// Writes all pages in one batch.
+  /// Writes all pages in one batch (all or none); a page without url refuses the batch.
+  /// Errors on a read-only store.
   result<void> put_pages(const std::vector<page_record>& pages);
   result<std::optional<page_record>> get_page(const std::string& url) const;
   /// Calls `fn` for each page in key order; stops early when `fn` returns false.
   result<void> for_each_page(const std::function<bool(const page_record&)>& fn) const;
 
+  /// Synced at once (meta is rare and describes the whole crawl).
   result<void> put_meta(const std::string& key, const std::string& value);
+  /// nullopt when absent or unreadable.
   std::optional<std::string> get_meta(const std::string& key) const;
 
   result<store_stats> stats() const;
-  /// Makes every write so far durable (WAL fsync).
+  /// Makes every write so far durable (WAL fsync). No-op on a read-only store.
   result<void> sync();
 
   const std::string& dir() const { return dir_; }

@@ -74,7 +74,8 @@ TEST(page_codec, round_trip_keeps_large_binary_body) {
 TEST(page_codec, round_trip_keeps_many_headers) {
   page_record p = full_record();
   p.headers.clear();
-  for (int i = 0; i < 1000; ++i) p.headers.emplace_back("h" + std::to_string(i), std::string(i, 'v'));
+  for (int i = 0; i < 1000; ++i)
+    p.headers.emplace_back("h" + std::to_string(i), std::string(i, 'v'));
   expect_same(round_trip(p), p);
 }
 

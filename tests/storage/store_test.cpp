@@ -1,12 +1,11 @@
 #include "storage/store.hpp"
 
 #include <fcntl.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -132,14 +131,18 @@ TEST(store, reopen_keeps_pages) {
     auto s = open_ok(dir);
     ASSERT_TRUE(s);
     created_at = s->get_meta("created_at").value_or("");
-    ASSERT_TRUE(s->put_pages({make_page("http://a.test/"), make_page("http://a.test/x", 404, "not_found")}).ok());
-    ASSERT_TRUE(s->put_pages({make_page("http://a.test/", 500, "server_error")}).ok());  // overwrites
+    ASSERT_TRUE(
+        s->put_pages({make_page("http://a.test/"), make_page("http://a.test/x", 404, "not_found")})
+            .ok());
+    ASSERT_TRUE(
+        s->put_pages({make_page("http://a.test/", 500, "server_error")}).ok());  // overwrites
     ASSERT_TRUE(s->put_meta("seed", "http://a.test/").ok());
     ASSERT_TRUE(s->sync().ok());
   }
   auto s = open_ok(dir, existing_only());
   ASSERT_TRUE(s);
-  EXPECT_EQ(s->get_meta("created_at"), std::optional<std::string>(created_at));  // not re-initialized
+  EXPECT_EQ(s->get_meta("created_at"),
+            std::optional<std::string>(created_at));  // not re-initialized
   EXPECT_EQ(s->get_meta("seed"), std::optional<std::string>("http://a.test/"));
   EXPECT_EQ(s->get_meta("absent"), std::nullopt);
 
@@ -155,7 +158,10 @@ TEST(store, reopen_keeps_pages) {
   EXPECT_FALSE(missing->has_value());
 
   std::vector<std::string> urls;
-  ASSERT_TRUE(s->for_each_page([&](const page_record& p) { urls.push_back(p.url); return true; }).ok());
+  ASSERT_TRUE(s->for_each_page([&](const page_record& p) {
+                 urls.push_back(p.url);
+                 return true;
+               }).ok());
   EXPECT_EQ(urls, (std::vector<std::string>{"http://a.test/", "http://a.test/x"}));
 }
 
@@ -205,7 +211,8 @@ TEST(store, refuses_store_locked_by_another_writer) {
   temp_dir tmp;
   auto first = open_ok(tmp.path());
   ASSERT_TRUE(first);
-  EXPECT_EQ(open_error(tmp.path()), "store '" + tmp.path() + "' is locked by another crawld process");
+  EXPECT_EQ(open_error(tmp.path()),
+            "store '" + tmp.path() + "' is locked by another crawld process");
   first.reset();
   EXPECT_TRUE(open_ok(tmp.path())) << "the lock is released when the store closes";
 }
@@ -239,7 +246,8 @@ TEST(store, refuses_store_locked_by_another_process) {
   char c = 0;
   ASSERT_EQ(::read(ready[0], &c, 1), 1);
   EXPECT_EQ(c, 'y');
-  EXPECT_EQ(open_error(tmp.path()), "store '" + tmp.path() + "' is locked by another crawld process");
+  EXPECT_EQ(open_error(tmp.path()),
+            "store '" + tmp.path() + "' is locked by another crawld process");
   EXPECT_TRUE(open_ok(tmp.path(), reader_opts())) << "readers take no lock";
   ::close(release[1]);
   ::close(ready[0]);
@@ -285,8 +293,7 @@ TEST(store, read_only_open_never_creates) {
   EXPECT_EQ(open_error(tmp / "absent", reader_opts(true)),
             "no crawl store at '" + (tmp / "absent") + "'");
   EXPECT_FALSE(fs::exists(tmp / "absent"));
-  EXPECT_EQ(open_error(tmp.path(), reader_opts(true)),
-            "no crawl store at '" + tmp.path() + "'");
+  EXPECT_EQ(open_error(tmp.path(), reader_opts(true)), "no crawl store at '" + tmp.path() + "'");
   EXPECT_TRUE(fs::is_empty(tmp.path()));
 }
 
@@ -297,8 +304,8 @@ TEST(store, refuses_newer_format_version) {
     ASSERT_TRUE(s);
     ASSERT_TRUE(s->put_meta("format_version", "2").ok());
   }
-  const std::string expected =
-      "cannot open store '" + tmp.path() + "': store format 2 is newer than this crawld supports (1)";
+  const std::string expected = "cannot open store '" + tmp.path() +
+                               "': store format 2 is newer than this crawld supports (1)";
   EXPECT_EQ(open_error(tmp.path()), expected);
   EXPECT_EQ(open_error(tmp.path(), reader_opts()), expected);
 }
@@ -315,7 +322,8 @@ TEST(store, refuses_garbled_format_version) {
 
 TEST(store, missing_dir_without_create_is_error) {
   temp_dir tmp;
-  EXPECT_EQ(open_error(tmp / "absent", existing_only()), "no crawl store at '" + (tmp / "absent") + "'");
+  EXPECT_EQ(open_error(tmp / "absent", existing_only()),
+            "no crawl store at '" + (tmp / "absent") + "'");
   EXPECT_FALSE(fs::exists(tmp / "absent"));
   EXPECT_EQ(open_error(tmp.path(), existing_only()), "no crawl store at '" + tmp.path() + "'");
 }
@@ -359,7 +367,8 @@ TEST(store, stats_counts_by_outcome_status_and_host) {
   using counts = std::map<std::string, std::uint64_t>;
   EXPECT_EQ(st->by_outcome, (counts{{"ok", 2}, {"not_found", 1}, {"timeout", 1}}));
   EXPECT_EQ(st->by_status, (counts{{"200", 2}, {"404", 1}, {"0", 1}}));
-  EXPECT_EQ(st->by_host, (counts{{"http://a.test", 2}, {"http://b.test:8080", 1}, {"https://c.test", 1}}));
+  EXPECT_EQ(st->by_host,
+            (counts{{"http://a.test", 2}, {"http://b.test:8080", 1}, {"https://c.test", 1}}));
 }
 
 TEST(store, stats_of_empty_store_is_zero) {
@@ -388,7 +397,72 @@ TEST(store, for_each_page_stops_when_asked) {
     return seen.size() < 3;
   });
   ASSERT_TRUE(r.ok()) << r.message();
-  EXPECT_EQ(seen, (std::vector<std::string>{"http://a.test/0", "http://a.test/1", "http://a.test/2"}));
+  EXPECT_EQ(seen,
+            (std::vector<std::string>{"http://a.test/0", "http://a.test/1", "http://a.test/2"}));
+}
+
+TEST(store, corrupt_record_is_reported_with_its_key) {
+  temp_dir tmp;
+  ASSERT_TRUE(open_ok(tmp.path()));
+  {
+    // Write a foreign value into `pages` behind the store's back.
+    std::vector<rocksdb::ColumnFamilyDescriptor> descs;
+    for (const char* name : {"default", "pages", "frontier", "seen", "hosts", "meta"})
+      descs.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), tmp.path(), descs, &handles, &raw).ok());
+    EXPECT_TRUE(raw->Put(rocksdb::WriteOptions(), handles[1], "http://bad.test/", "garbage").ok());
+    for (auto* h : handles) EXPECT_TRUE(raw->DestroyColumnFamilyHandle(h).ok());
+    delete raw;
+  }
+  auto s = open_ok(tmp.path());
+  ASSERT_TRUE(s);
+  auto page = s->get_page("http://bad.test/");
+  ASSERT_FALSE(page.ok());
+  EXPECT_THAT(page.message(), HasSubstr("corrupt record for 'http://bad.test/'"));
+  auto st = s->stats();
+  ASSERT_FALSE(st.ok());
+  EXPECT_THAT(st.message(), HasSubstr("corrupt record for 'http://bad.test/'"));
+}
+
+TEST(store, pages_survive_flush_to_table_files_and_reopen) {
+  temp_dir tmp;
+  constexpr int count = 240;  // ~24 MB of bodies: more than the 16 MB `pages` write buffer
+  {
+    auto s = open_ok(tmp.path());
+    ASSERT_TRUE(s);
+    for (int batch = 0; batch < count / 20; ++batch) {
+      std::vector<page_record> pages;
+      for (int i = batch * 20; i < batch * 20 + 20; ++i) {
+        auto p = make_page("http://a.test/" + std::to_string(1000 + i));
+        p.body.assign(100'000, static_cast<char>('a' + i % 26));
+        pages.push_back(std::move(p));
+      }
+      ASSERT_TRUE(s->put_pages(pages).ok());
+    }
+  }
+  // A read-write reopen replays the WAL into table files, so the read below goes to SSTs
+  // whether or not the background flush finished before the first close.
+  ASSERT_TRUE(open_ok(tmp.path()));
+  bool has_sst = false;
+  for (const auto& e : fs::directory_iterator(tmp.path()))
+    has_sst |= e.path().extension() == ".sst";
+  EXPECT_TRUE(has_sst) << "expected table files after reopening";
+
+  auto s = open_ok(tmp.path(), reader_opts());
+  ASSERT_TRUE(s);
+  auto st = s->stats();
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(st->pages, static_cast<std::uint64_t>(count));
+  EXPECT_EQ(st->body_bytes, static_cast<std::uint64_t>(count) * 100'000);
+  auto last = s->get_page("http://a.test/" + std::to_string(1000 + count - 1));
+  ASSERT_TRUE(last.ok() && last->has_value());
+  EXPECT_EQ((*last)->body, std::string(100'000, static_cast<char>('a' + (count - 1) % 26)));
+}
+
+TEST(store, empty_directory_name_is_error) {
+  EXPECT_EQ(open_error(""), "no store directory given");
 }
 
 TEST(store, for_each_page_turns_callback_exception_into_error) {
