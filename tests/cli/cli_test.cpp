@@ -1,0 +1,201 @@
+// The crawld binary as a user runs it: exit codes, messages, signals, output.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "process.hpp"
+#include "storage/store.hpp"
+#include "testsite/server.hpp"
+
+namespace crawld {
+namespace {
+
+using test::run;
+using namespace std::chrono_literals;
+
+struct temp_dir {
+  std::string path;
+  temp_dir() {
+    char tmpl[] = "/tmp/crawld_cli_XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~temp_dir() { std::filesystem::remove_all(path); }
+};
+
+std::unique_ptr<testsite::server> start_site(int hosts, int pages, std::chrono::milliseconds latency = 0ms) {
+  testsite::site_options o;
+  o.hosts = hosts;
+  o.pages = pages;
+  o.port = 0;
+  testsite::server_options so;
+  so.latency = latency;
+  so.threads_per_host = 16;
+  auto s = testsite::server::start(testsite::site(o), so);
+  EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.message());
+  return s.ok() ? std::move(*s) : nullptr;
+}
+
+bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
+
+TEST(cli, version_names_crawld_and_its_libraries) {
+  auto r = run({"--version"});
+  EXPECT_EQ(r.exit_code, 0);
+  for (auto lib : {"crawld ", "CAF 0.17", "cpp-httplib 0.11", "gumbo 0.10", "RocksDB 7."})
+    EXPECT_TRUE(contains(r.out, lib)) << lib << " missing in: " << r.out;
+}
+
+TEST(cli, every_subcommand_has_help) {
+  for (auto cmd : {"crawl", "stats", "url", "links", "testsite"}) {
+    auto r = run({cmd, "--help"});
+    EXPECT_EQ(r.exit_code, 0) << cmd;
+    EXPECT_TRUE(contains(r.out, "Usage")) << cmd << ": " << r.out;
+  }
+}
+
+TEST(cli, unknown_flag_is_usage_error) {
+  auto r = run({"crawl", "http://127.0.0.1:9/", "--no-such-flag"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(contains(r.err, "no-such-flag")) << r.err;
+}
+
+TEST(cli, malformed_seed_url_is_usage_error_naming_it) {
+  auto r = run({"crawl", "http://exa mple.com:99999/"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(contains(r.err, "exa mple.com")) << r.err;
+  auto r2 = run({"crawl", "ftp://127.0.0.1/"});
+  EXPECT_EQ(r2.exit_code, 2);
+  EXPECT_TRUE(contains(r2.err, "http or https")) << r2.err;
+}
+
+TEST(cli, unreachable_seed_is_runtime_error_naming_it) {
+  auto r = run({"crawl", "http://127.0.0.1:9/", "--connect-timeout", "1"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(contains(r.err, "seed unreachable: http://127.0.0.1:9/")) << r.err;
+}
+
+TEST(cli, directory_that_is_not_a_store_is_refused_untouched) {
+  temp_dir d;
+  std::filesystem::create_directories(d.path + "/x");
+  { std::ofstream(d.path + "/x/notes.txt") << "mine"; }
+  auto r = run({"crawl", "http://127.0.0.1:9/", "--db", d.path + "/x"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(contains(r.err, "not a crawld store")) << r.err;
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(d.path + "/x"), {}), 1);
+}
+
+TEST(cli, unwritable_db_path_is_clear_error) {
+  temp_dir d;
+  { std::ofstream(d.path + "/file") << "x"; }
+  auto r = run({"crawl", "http://127.0.0.1:9/", "--db", d.path + "/file/db"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(contains(r.err, d.path + "/file/db")) << r.err;
+}
+
+TEST(cli, crawl_then_stats_reads_the_store) {
+  auto site = start_site(2, 40);
+  ASSERT_TRUE(site);
+  temp_dir d;
+  auto db = d.path + "/db";
+  auto r = run({"crawl", site->model().origin(0) + "/", site->model().origin(1) + "/", "--db", db});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "crawled ")) << r.out;
+  EXPECT_TRUE(contains(r.out, "outcomes: ok ")) << r.out;
+  EXPECT_TRUE(r.err.empty()) << "no progress line when stderr is not a terminal: " << r.err;
+  auto s = run({"stats", "--db", db});
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  auto n = site->requests().size();
+  EXPECT_TRUE(contains(s.out, "pages:      " + std::to_string(n))) << s.out;
+  EXPECT_TRUE(contains(s.out, site->model().origin(0))) << s.out;
+}
+
+TEST(cli, second_crawl_on_a_locked_store_is_refused) {
+  auto site = start_site(1, 200, 50ms);
+  ASSERT_TRUE(site);
+  temp_dir d;
+  auto db = d.path + "/db";
+  test::child first({"crawl", site->model().origin(0) + "/", "--db", db, "--concurrency", "2"});
+  for (int i = 0; i < 200 && site->requests().size() < 3; ++i)
+    std::this_thread::sleep_for(20ms);
+  auto second = run({"crawl", site->model().origin(0) + "/", "--db", db});
+  EXPECT_EQ(second.exit_code, 1);
+  EXPECT_TRUE(contains(second.err, "locked")) << second.err;
+  first.signal(SIGTERM);
+  auto r = first.wait(20s);
+  EXPECT_EQ(r.exit_code, 143) << r.err;
+}
+
+TEST(cli, sigint_stops_cleanly_and_store_stays_readable) {
+  auto site = start_site(2, 400, 20ms);
+  ASSERT_TRUE(site);
+  temp_dir d;
+  auto db = d.path + "/db";
+  test::child c({"crawl", site->model().origin(0) + "/", site->model().origin(1) + "/", "--db", db,
+                 "--concurrency", "8"});
+  for (int i = 0; i < 500 && site->requests().size() < 40; ++i)
+    std::this_thread::sleep_for(10ms);
+  ASSERT_GE(site->requests().size(), 40u);
+  c.signal(SIGINT);
+  auto r = c.wait(20s);
+  EXPECT_EQ(r.exit_code, 130) << r.err;
+  EXPECT_LT(r.took, 15s);
+  EXPECT_TRUE(contains(r.out, "interrupted after")) << r.out;
+  auto served = site->requests().size();
+  auto st = storage::store::open(db, storage::open_options{false, true});
+  ASSERT_TRUE(st.ok()) << st.message();
+  std::uint64_t stored = 0;
+  (*st)->for_each_page([&](const storage::page_record&) { return ++stored, true; });
+  EXPECT_EQ(stored, served) << "every request made before the stop is stored";
+}
+
+TEST(cli, second_sigint_exits_at_once) {
+  auto site = start_site(1, 50, 3000ms);  // every request hangs 3 s
+  ASSERT_TRUE(site);
+  test::child c({"crawl", site->model().origin(0) + "/", "--concurrency", "2"});
+  for (int i = 0; i < 200 && site->requests().empty(); ++i)
+    std::this_thread::sleep_for(10ms);
+  c.signal(SIGINT);
+  std::this_thread::sleep_for(100ms);
+  c.signal(SIGINT);
+  auto r = c.wait(10s);
+  EXPECT_EQ(r.exit_code, 130);
+  EXPECT_LT(r.took, 2500ms);
+}
+
+TEST(cli, url_resolves_and_normalizes) {
+  auto r = run({"url", "http://a.example/x/y.html", "../z?b=2#f", "HTTP://A.EXAMPLE:80/%7Euser/./a"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_TRUE(contains(r.out, "resolved:   http://a.example/z?b=2#f")) << r.out;
+  EXPECT_TRUE(contains(r.out, "normalized: http://a.example/z?b=2\n")) << r.out;
+  EXPECT_TRUE(contains(r.out, "normalized: http://a.example/~user/a")) << r.out;
+}
+
+TEST(cli, links_lists_followed_and_skipped_with_reasons) {
+  temp_dir d;
+  auto file = d.path + "/page.html";
+  {
+    std::ofstream(file) << "<html><head><base href='/dir/'></head><body>"
+                           "<a href='a.html'>a</a><a rel='nofollow' href='/b'>b</a>"
+                           "<a href='mailto:x@y'>m</a></body></html>";
+  }
+  auto r = run({"links", file, "--base", "http://h.example/start/index.html"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "follow http://h.example/dir/a.html")) << r.out;
+  EXPECT_TRUE(contains(r.out, "skip   /b (nofollow)")) << r.out;
+  EXPECT_TRUE(contains(r.out, "(unsupported_scheme)")) << r.out;
+  auto missing = run({"links", d.path + "/nope.html", "--base", "http://h.example/"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_TRUE(contains(missing.err, "nope.html")) << missing.err;
+}
+
+TEST(cli, testsite_port_in_use_is_clear_error) {
+  auto site = start_site(1, 5);
+  ASSERT_TRUE(site);
+  auto r = run({"testsite", "--hosts", "1", "--address", site->model().address(0), "--port",
+                std::to_string(site->port())},
+               10s);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(contains(r.err, std::to_string(site->port()))) << r.err;
+}
+
+}  // namespace
+}  // namespace crawld

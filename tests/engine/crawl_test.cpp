@@ -1,0 +1,246 @@
+// The engine end to end against a real testsite on loopback, asserting on what the server saw.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "actors/engine.hpp"
+#include "storage/store.hpp"
+#include "testsite/server.hpp"
+
+namespace crawld {
+namespace {
+
+struct temp_dir {
+  std::string path;
+  temp_dir() {
+    char tmpl[] = "/tmp/crawld_engine_XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~temp_dir() { std::filesystem::remove_all(path); }
+};
+
+std::unique_ptr<testsite::server> start_site(int hosts, int pages, testsite::server_options so = {}) {
+  testsite::site_options o;
+  o.hosts = hosts;
+  o.pages = pages;
+  o.port = 0;
+  so.threads_per_host = std::min(so.threads_per_host, 32);
+  auto srv = testsite::server::start(testsite::site(o), so);
+  EXPECT_TRUE(srv.ok()) << (srv.ok() ? "" : srv.message());
+  return srv.ok() ? std::move(*srv) : nullptr;
+}
+
+conf::crawl_options options_for(const testsite::server& srv, int hosts) {
+  conf::crawl_options o;
+  for (int i = 0; i < hosts; ++i)
+    o.seeds.push_back(srv.model().origin(i) + "/");
+  o.connect_timeout = std::chrono::seconds(2);
+  o.read_timeout = std::chrono::seconds(5);
+  o.total_timeout = std::chrono::seconds(10);
+  return o;
+}
+
+testsite::expect_options expect_for(const conf::crawl_options& o) {
+  testsite::expect_options e;
+  e.seeds = o.seeds;
+  e.max_depth = o.max_depth;
+  return e;
+}
+
+/// URLs the server saw, as origin + target, excluding robots.txt.
+std::multiset<std::string> requested(const testsite::server& srv) {
+  std::multiset<std::string> out;
+  for (const auto& r : srv.requests())
+    if (r.target != "/robots.txt")
+      out.insert(srv.model().origin(r.host) + r.target);
+  return out;
+}
+
+TEST(crawl, fetches_exactly_the_expected_urls_each_once) {
+  auto srv = start_site(4, 150);
+  ASSERT_TRUE(srv);
+  temp_dir dir;
+  auto o = options_for(*srv, 4);
+  o.db = dir.path + "/db";
+  o.concurrency = 16;
+  o.per_host = 4;
+  auto r = actors::run_crawl(o);
+  ASSERT_TRUE(r.ok()) << r.message();
+  auto expected = srv->model().expected(expect_for(o));
+  auto seen = requested(*srv);
+  std::set<std::string> unique(seen.begin(), seen.end());
+  EXPECT_EQ(unique, expected);
+  EXPECT_EQ(seen.size(), unique.size()) << "some URL was requested more than once";
+  EXPECT_EQ(r->pages, expected.size());
+  EXPECT_FALSE(r->interrupted);
+  EXPECT_EQ(r->unfinished, 0u);
+  EXPECT_GT(r->outcomes[fetch::outcome::ok], 0u);
+  EXPECT_GT(r->outcomes[fetch::outcome::redirect], 0u);
+  EXPECT_GT(r->outcomes[fetch::outcome::not_found], 0u);
+  EXPECT_GT(r->rejected["nofollow"], 0u);
+  EXPECT_GT(r->rejected["off_site"], 0u);
+
+  // The store holds one record per fetched URL, readable after the crawl.
+  auto st = storage::store::open(o.db, storage::open_options{false, true});
+  ASSERT_TRUE(st.ok()) << st.message();
+  std::set<std::string> stored;
+  ASSERT_TRUE((*st)->for_each_page([&](const storage::page_record& p) {
+    stored.insert(p.url);
+    return true;
+  }));
+  EXPECT_EQ(stored, expected);
+}
+
+TEST(crawl, redirect_chain_recorded_on_final_page) {
+  auto srv = start_site(1, 60);
+  ASSERT_TRUE(srv);
+  temp_dir dir;
+  auto o = options_for(*srv, 1);
+  o.db = dir.path + "/db";
+  auto r = actors::run_crawl(o);
+  ASSERT_TRUE(r.ok()) << r.message();
+  auto st = storage::store::open(o.db, storage::open_options{false, true});
+  ASSERT_TRUE(st.ok());
+  int chains = 0;
+  (*st)->for_each_page([&](const storage::page_record& p) {
+    if (p.redirect_chain.size() == 3) {
+      ++chains;
+      EXPECT_NE(p.redirect_chain[0].find("/r/chain/3/"), std::string::npos) << p.url;
+      EXPECT_NE(p.redirect_chain[2].find("/r/chain/1/"), std::string::npos) << p.url;
+    }
+    if (p.status == 301 || p.status == 302) {
+      EXPECT_FALSE(p.location.empty()) << p.url;
+    }
+    return true;
+  });
+  // A chain target may also be reached directly first; then it is not fetched again.
+  auto expected = srv->model().expected(expect_for(o));
+  int chain_starts = 0;
+  for (auto& u : expected)
+    chain_starts += u.find("/r/chain/3/") != std::string::npos;
+  EXPECT_GT(chain_starts, 0);
+  EXPECT_LE(chains, chain_starts);
+}
+
+TEST(crawl, concurrency_limits_hold_on_the_server_side) {
+  testsite::server_options so;
+  so.latency = std::chrono::milliseconds(15);
+  auto srv = start_site(4, 40, so);
+  ASSERT_TRUE(srv);
+  auto o = options_for(*srv, 4);
+  o.concurrency = 6;
+  o.per_host = 2;
+  auto r = actors::run_crawl(o);
+  ASSERT_TRUE(r.ok()) << r.message();
+  EXPECT_LE(srv->max_in_flight_total(), 6);
+  EXPECT_GE(srv->max_in_flight_total(), 4) << "the crawl never ran requests in parallel";
+  for (int h = 0; h < 4; ++h) {
+    EXPECT_LE(srv->max_in_flight(h), 2) << "host " << h;
+    EXPECT_GE(srv->max_in_flight(h), 1) << "host " << h;
+  }
+}
+
+TEST(crawl, per_host_delay_separates_request_starts) {
+  auto srv = start_site(1, 20);
+  ASSERT_TRUE(srv);
+  auto o = options_for(*srv, 1);
+  o.per_host = 4;
+  o.delay = std::chrono::milliseconds(40);
+  o.max_pages = 12;
+  auto r = actors::run_crawl(o);
+  ASSERT_TRUE(r.ok()) << r.message();
+  auto log = srv->requests();
+  ASSERT_EQ(log.size(), 12u);
+  for (std::size_t i = 1; i < log.size(); ++i) {
+    auto gap = log[i].at - log[i - 1].at;
+    EXPECT_GE(gap, std::chrono::milliseconds(38)) << "requests " << i - 1 << " and " << i;
+  }
+}
+
+TEST(crawl, max_pages_caps_fetches_exactly) {
+  auto srv = start_site(2, 100);
+  ASSERT_TRUE(srv);
+  auto o = options_for(*srv, 2);
+  o.max_pages = 37;
+  auto r = actors::run_crawl(o);
+  ASSERT_TRUE(r.ok()) << r.message();
+  EXPECT_EQ(r->pages, 37u);
+  EXPECT_EQ(requested(*srv).size(), 37u);
+  EXPECT_GT(r->rejected["max_pages"], 0u);
+}
+
+TEST(crawl, max_depth_one_fetches_seed_and_its_links_only) {
+  auto srv = start_site(2, 100);
+  ASSERT_TRUE(srv);
+  auto o = options_for(*srv, 2);
+  o.max_depth = 1;
+  auto r = actors::run_crawl(o);
+  ASSERT_TRUE(r.ok()) << r.message();
+  auto seen = requested(*srv);
+  EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()), srv->model().expected(expect_for(o)));
+  EXPECT_GT(r->rejected["too_deep"], 0u);
+}
+
+TEST(crawl, unreachable_seed_reported) {
+  conf::crawl_options o;
+  o.seeds = {"http://127.0.0.1:9/"};  // discard port: nothing listens
+  o.connect_timeout = std::chrono::seconds(1);
+  auto r = actors::run_crawl(o);
+  ASSERT_TRUE(r.ok()) << r.message();
+  EXPECT_EQ(r->pages, 1u);
+  EXPECT_EQ(r->outcomes[fetch::outcome::network_error] + r->outcomes[fetch::outcome::timeout], 1u);
+  ASSERT_EQ(r->unreachable_seeds.size(), 1u);
+  EXPECT_NE(r->unreachable_seeds[0].find("127.0.0.1:9"), std::string::npos);
+}
+
+TEST(crawl, store_that_is_not_a_store_is_an_error) {
+  temp_dir dir;
+  std::filesystem::create_directories(dir.path + "/junk");
+  { std::ofstream(dir.path + "/junk/file.txt") << "hello"; }
+  conf::crawl_options o;
+  o.seeds = {"http://127.0.0.1:9/"};
+  o.db = dir.path + "/junk";
+  auto r = actors::run_crawl(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.message().find("not a crawld store"), std::string::npos) << r.message();
+}
+
+TEST(crawl, stop_request_ends_crawl_and_leaves_store_readable) {
+  testsite::server_options so;
+  so.latency = std::chrono::milliseconds(30);
+  auto srv = start_site(2, 400, so);
+  ASSERT_TRUE(srv);
+  temp_dir dir;
+  auto o = options_for(*srv, 2);
+  o.db = dir.path + "/db";
+  o.concurrency = 4;
+  o.per_host = 2;
+  actors::reset_stop();
+  actors::hooks h;
+  bool stop_sent = false;
+  h.on_progress = [&](const actors::progress& p) {
+    if (p.pages >= 20 && !stop_sent) {
+      stop_sent = true;
+      actors::request_stop(2);
+    }
+  };
+  auto r = actors::run_crawl(o, h);
+  actors::reset_stop();
+  ASSERT_TRUE(r.ok()) << r.message();
+  EXPECT_TRUE(r->interrupted);
+  EXPECT_GT(r->unfinished, 0u);
+  EXPECT_EQ(r->abandoned, 0u);
+  auto st = storage::store::open(o.db, storage::open_options{false, true});
+  ASSERT_TRUE(st.ok()) << st.message();
+  std::uint64_t stored = 0;
+  (*st)->for_each_page([&](const storage::page_record&) { return ++stored, true; });
+  EXPECT_EQ(stored, r->pages);
+  EXPECT_EQ(requested(*srv).size(), r->pages);
+}
+
+}  // namespace
+}  // namespace crawld
