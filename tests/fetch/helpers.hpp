@@ -7,13 +7,20 @@
 #include <chrono>
 #include <functional>
 #include <mutex>
+#include <ostream>
 #include <set>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
 
+#include "fetch/session.hpp"
 #include "parse/url.hpp"
+
+namespace crawld::fetch {
+/// gtest prints fetch_error by name.
+inline void PrintTo(fetch_error e, std::ostream* os) { *os << to_string(e); }
+}  // namespace crawld::fetch
 
 namespace crawld::fetch::testing {
 
