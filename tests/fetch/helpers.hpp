@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <ostream>
 #include <set>
@@ -26,25 +27,33 @@ namespace crawld::fetch::testing {
 
 class test_server {
  public:
-  /// Routes must be registered before the server starts: `setup` runs first.
-  explicit test_server(const std::function<void(httplib::Server&)>& setup) {
-    server_.set_tcp_nodelay(true);  // else Nagle + delayed ACK add 40 ms to every response
-    setup(server_);
-    server_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response&) {
+  /// Routes must be registered before the server starts: `setup` runs first. `server` may be an
+  /// httplib::SSLServer.
+  explicit test_server(const std::function<void(httplib::Server&)>& setup,
+                       std::unique_ptr<httplib::Server> server = std::make_unique<httplib::Server>())
+      : server_(std::move(server)) {
+    if (!server_->is_valid()) throw std::runtime_error("invalid test server");
+    server_->set_tcp_nodelay(true);  // else Nagle + delayed ACK add 40 ms to every response
+    setup(*server_);
+    server_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response&) {
       std::lock_guard<std::mutex> lock(mutex_);
       ports_.insert(req.remote_port);
       ++requests_;
       return httplib::Server::HandlerResponse::Unhandled;
     });
-    port_ = server_.bind_to_any_port("127.0.0.1");
+    port_ = server_->bind_to_any_port("127.0.0.1");
     if (port_ <= 0) throw std::runtime_error("cannot bind 127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    for (int i = 0; i < 500 && !server_.is_running(); ++i)
+    thread_ = std::thread([this] { server_->listen_after_bind(); });
+    for (int i = 0; i < 500 && !server_->is_running(); ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    if (!server_.is_running()) throw std::runtime_error("test server did not start");
+    if (!server_->is_running()) {
+      server_->stop();
+      thread_.join();
+      throw std::runtime_error("test server did not start");
+    }
   }
   ~test_server() {
-    server_.stop();
+    server_->stop();
     thread_.join();
   }
   test_server(const test_server&) = delete;
@@ -79,7 +88,7 @@ class test_server {
   }
 
  private:
-  httplib::Server server_;
+  std::unique_ptr<httplib::Server> server_;
   int port_ = 0;
   std::thread thread_;
   mutable std::mutex mutex_;
