@@ -30,8 +30,9 @@ class test_server {
   /// Routes must be registered before the server starts: `setup` runs first. `server` may be an
   /// httplib::SSLServer.
   explicit test_server(const std::function<void(httplib::Server&)>& setup,
-                       std::unique_ptr<httplib::Server> server = std::make_unique<httplib::Server>())
-      : server_(std::move(server)) {
+                       std::unique_ptr<httplib::Server> server = std::make_unique<httplib::Server>(),
+                       std::string host = "127.0.0.1")
+      : server_(std::move(server)), host_(std::move(host)) {
     if (!server_->is_valid()) throw std::runtime_error("invalid test server");
     server_->set_tcp_nodelay(true);  // else Nagle + delayed ACK add 40 ms to every response
     setup(*server_);
@@ -41,8 +42,8 @@ class test_server {
       ++requests_;
       return httplib::Server::HandlerResponse::Unhandled;
     });
-    port_ = server_->bind_to_any_port("127.0.0.1");
-    if (port_ <= 0) throw std::runtime_error("cannot bind 127.0.0.1");
+    port_ = server_->bind_to_any_port(host_);
+    if (port_ <= 0) throw std::runtime_error("cannot bind " + host_);
     thread_ = std::thread([this] { server_->listen_after_bind(); });
     for (int i = 0; i < 500 && !server_->is_running(); ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -61,11 +62,11 @@ class test_server {
 
   int port() const { return port_; }
 
-  /// http://127.0.0.1:port + target ("/path?query").
+  /// http://host:port + target ("/path?query").
   parse::url url(const std::string& target) const {
     parse::url u;
     u.scheme = "http";
-    u.host = "127.0.0.1";
+    u.host = host_.find(':') == std::string::npos ? host_ : "[" + host_ + "]";
     u.has_host = true;
     u.port = port_;
     const auto q = target.find('?');
@@ -89,6 +90,7 @@ class test_server {
 
  private:
   std::unique_ptr<httplib::Server> server_;
+  std::string host_;
   int port_ = 0;
   std::thread thread_;
   mutable std::mutex mutex_;

@@ -353,6 +353,28 @@ TEST(session, idle_clients_limited_lru) {
   EXPECT_EQ(b.connections(), 1u);
 }
 
+TEST(session, ipv6_literal_host_fetched) {
+  std::unique_ptr<test_server> srv;
+  std::string host_header;
+  try {
+    srv = std::make_unique<test_server>(
+        [&](httplib::Server& s) {
+          s.Get("/p", [&](const httplib::Request& req, httplib::Response& res) {
+            host_header = req.get_header_value("Host");
+            res.set_content(page, "text/html");
+          });
+        },
+        std::make_unique<httplib::Server>(), "::1");
+  } catch (const std::exception& e) {
+    GTEST_SKIP() << "no IPv6 loopback: " << e.what();
+  }
+  session ses(fast_options());
+  const response r = ses.get(srv->url("/p"));
+  EXPECT_EQ(r.error, fetch_error::none) << r.error_message;
+  EXPECT_EQ(r.body, page);
+  EXPECT_EQ(host_header, "[::1]:" + std::to_string(srv->port()));
+}
+
 TEST(session, header_lookup_case_insensitive) {
   response r;
   r.headers = {{"Content-Type", "text/html"}, {"X-Dup", "1"}, {"x-dup", "2"}};
