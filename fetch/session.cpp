@@ -307,9 +307,11 @@ response session::get(const parse::url& u) {
   } catch (const std::exception& e) {
     r.error = fetch_error::network;
     r.error_message = std::string("internal error: ") + e.what();
+    if (!clients_.empty()) clients_.pop_front();  // its connection may be mid-response
   } catch (...) {
     r.error = fetch_error::network;
     r.error_message = "internal error";
+    if (!clients_.empty()) clients_.pop_front();
   }
   r.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - started);
   return r;
