@@ -79,6 +79,13 @@ class zlib_decoder final : public decoder {
   }
 
   status run(std::string_view in, std::string& out, std::size_t cap) {
+    constexpr std::size_t max_slice = 1u << 30;  // avail_in is 32-bit
+    for (; in.size() > max_slice; in.remove_prefix(max_slice))
+      if (run_slice(in.substr(0, max_slice), out, cap) != status::ok) return sticky_;
+    return run_slice(in, out, cap);
+  }
+
+  status run_slice(std::string_view in, std::string& out, std::size_t cap) {
     zs_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
     zs_.avail_in = static_cast<uInt>(in.size());
     unsigned char buf[chunk_size];

@@ -197,7 +197,23 @@ httplib::Error run_once(httplib::ClientImpl& client, const parse::url& u, const 
     return false;
   };
 
-  const auto res = client.Get(u.request_target(), h, on_response, on_body);
+  // Nothing may unwind through httplib: a throwing callback cancels the request instead.
+  auto guard = [&](auto&& callback) {
+    try {
+      return callback();
+    } catch (const std::exception& e) {
+      stop = fetch_error::network;
+      stop_message = std::string("internal error: ") + e.what();
+      return false;
+    }
+  };
+  const httplib::ResponseHandler response_handler = [&](const httplib::Response& res) {
+    return guard([&] { return on_response(res); });
+  };
+  const httplib::ContentReceiver content_receiver = [&](const char* data, std::size_t n) {
+    return guard([&] { return on_body(data, n); });
+  };
+  const auto res = client.Get(u.request_target(), h, response_handler, content_receiver);
   const httplib::Error err = res.error();
   const std::string what = httplib::to_string(err);
   switch (err) {
@@ -291,9 +307,11 @@ response session::get(const parse::url& u) {
   } catch (const std::exception& e) {
     r.error = fetch_error::network;
     r.error_message = std::string("internal error: ") + e.what();
+    if (!clients_.empty()) clients_.pop_front();  // its connection may be mid-response
   } catch (...) {
     r.error = fetch_error::network;
     r.error_message = "internal error";
+    if (!clients_.empty()) clients_.pop_front();
   }
   r.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - started);
   return r;

@@ -8,7 +8,8 @@
 /// decoded size would exceed `max_body_bytes` it stops reading, keeps the first
 /// `max_body_bytes` bytes and reports `fetch_error::too_large`, so a large or bomb-like body is
 /// never held whole in memory. Bodies of non-HTML responses are discarded unless
-/// `keep_non_html_body` is set (only headers are kept).
+/// `keep_non_html_body` is set (only headers are kept). A request that fails on a reused
+/// keep-alive connection before any response byte arrived is retried once on a fresh connection.
 ///
 /// Thread-safety: a session is used by one thread at a time (each fetcher owns one).
 #include <chrono>
@@ -28,7 +29,9 @@ using header_list = std::vector<std::pair<std::string, std::string>>;
 struct options {
   std::chrono::milliseconds connect_timeout{10'000};
   std::chrono::milliseconds read_timeout{30'000};
-  std::chrono::milliseconds total_timeout{60'000};  ///< whole request, headers to last byte
+  std::chrono::milliseconds total_timeout{60'000};  ///< whole request, headers to last byte;
+                                                     ///< checked as data arrives (a stalled read
+                                                     ///< ends at min(read, total) timeout)
   std::size_t max_body_bytes = 16u << 20;            ///< cap on the decoded body
   bool keep_non_html_body = false;
   std::string user_agent = "crawld";
@@ -49,7 +52,8 @@ const char* to_string(fetch_error e);
 
 struct response {
   int status = 0;                   ///< 0 when no response was received
-  header_list headers;              ///< as received, in order
+  header_list headers;              ///< as received; ordered by name (cpp-httplib keeps them in a
+                                    ///< case-insensitive multimap), repeated names in wire order
   std::string content_type;         ///< media type, lower-case, no parameters ("text/html")
   std::string body;                 ///< decoded body (possibly cut; empty for skipped non-HTML)
   std::uint64_t wire_bytes = 0;     ///< body bytes received on the wire (before decoding)
