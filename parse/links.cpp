@@ -2,10 +2,119 @@
 
 #include <gumbo.h>
 
+#include <initializer_list>
 #include <unordered_set>
 
 namespace crawld::parse {
 namespace {
+
+char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+bool ascii_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool html_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = ascii_lower(c);
+  return out;
+}
+
+/// Nesting depth beyond which start tags are dropped before parsing (browsers cap the DOM depth
+/// at about this: Blink uses 512).
+constexpr int max_nesting = 512;
+
+bool one_of(std::string_view name, std::initializer_list<std::string_view> names) {
+  for (auto n : names)
+    if (name == n) return true;
+  return false;
+}
+
+/// Gumbo 0.10.1 spends time linear in the open-element depth on every start tag, so a hostile
+/// page of nested tags costs quadratic time (100k nested divs: ~30 s). This cheap tag scanner
+/// estimates the depth (over-estimating is harmless) and, when it would exceed `max_nesting`,
+/// returns a copy without the start tags that lie deeper, keeping every tag link extraction reads
+/// (a, area, base, link, meta) and raw-text elements (whose content must not become markup).
+/// nullopt: the document is shallow enough to parse as is.
+std::optional<std::string> limit_nesting(std::string_view html) {
+  struct drop { size_t begin, end; };
+  std::vector<drop> drops;
+  int depth = 0;
+  size_t i = 0;
+  const size_t n = html.size();
+  while ((i = html.find('<', i)) != std::string_view::npos) {
+    const size_t tag_begin = i;
+    if (html.compare(i, 4, "<!--") == 0) {
+      size_t e = html.find("-->", i + 4);
+      i = e == std::string_view::npos ? n : e + 3;
+      continue;
+    }
+    if (i + 1 < n && (html[i + 1] == '!' || html[i + 1] == '?')) {
+      size_t e = html.find('>', i);
+      i = e == std::string_view::npos ? n : e + 1;
+      continue;
+    }
+    bool end_tag = i + 1 < n && html[i + 1] == '/';
+    size_t name_begin = i + (end_tag ? 2 : 1);
+    if (name_begin >= n || !ascii_alpha(html[name_begin])) {
+      i = name_begin;
+      continue;
+    }
+    size_t j = name_begin;
+    while (j < n && !html_space(html[j]) && html[j] != '/' && html[j] != '>') ++j;
+    std::string name = lower(html.substr(name_begin, j - name_begin));
+    // Find the tag's '>', skipping quoted attribute values.
+    char quote = 0;
+    bool after_eq = false;
+    for (; j < n; ++j) {
+      char c = html[j];
+      if (quote) {
+        if (c == quote) quote = 0;
+      } else if (c == '>') {
+        break;
+      } else if (after_eq && (c == '"' || c == '\'')) {
+        quote = c;
+      }
+      if (!quote && !html_space(c)) after_eq = c == '=';
+    }
+    const size_t tag_end = j < n ? j + 1 : n;
+    i = tag_end;
+    if (end_tag) {
+      if (depth > 0) --depth;
+      continue;
+    }
+    if (name == "plaintext") break;  // everything after is text
+    if (one_of(name, {"script", "style", "textarea", "title", "xmp", "iframe", "noembed",
+                      "noframes"})) {
+      // Raw text: skip to the matching end tag.
+      std::string close = "</" + name;
+      size_t k = tag_end;
+      for (;;) {
+        k = html.find("</", k);
+        if (k == std::string_view::npos) { k = n; break; }
+        if (lower(html.substr(k, close.size())) == close) break;
+        k += 2;
+      }
+      i = k;
+      continue;
+    }
+    // Void elements and those whose end tag is implied by a sibling do not deepen the tree.
+    if (one_of(name, {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
+                      "param", "source", "track", "wbr", "p", "li", "dt", "dd", "option",
+                      "optgroup", "tr", "td", "th", "tbody", "thead", "tfoot", "colgroup", "rb",
+                      "rt", "rtc", "rp", "html", "head", "body", "a"}))
+      continue;
+    if (++depth > max_nesting) drops.push_back({tag_begin, tag_end});
+  }
+  if (drops.empty()) return std::nullopt;
+  std::string out;
+  out.reserve(html.size());
+  size_t pos = 0;
+  for (const drop& d : drops) {
+    out.append(html.substr(pos, d.begin - pos));
+    pos = d.end;
+  }
+  out.append(html.substr(pos));
+  return out;
+}
 
 /// Owns a gumbo parse tree.
 class gumbo_doc {
@@ -27,14 +136,6 @@ class gumbo_doc {
   GumboOptions options_;
   GumboOutput* out_ = nullptr;
 };
-
-char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = ascii_lower(c);
-  return out;
-}
 
 /// True when the token list `s` (split on ASCII whitespace and, if `commas`, on ',') contains
 /// `token`, ASCII case-insensitively.
@@ -74,7 +175,8 @@ const char* to_string(skip_reason r) {
 
 page_links extract_links(std::string_view html, const url& page_url) {
   page_links out;
-  gumbo_doc doc(html);
+  auto limited = limit_nesting(html);
+  gumbo_doc doc(limited ? std::string_view(*limited) : html);
 
   // One iterative pre-order walk collects the elements that matter; the base URL applies to all
   // links, including those before <base>, so links are resolved afterwards.

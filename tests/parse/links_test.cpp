@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
 
 #include "parse/links.hpp"
@@ -151,6 +152,39 @@ TEST(links, malformed_html_never_crashes) {
   std::string garbage;
   for (int i = 0; i < 4096; ++i) garbage += static_cast<char>((i * 7919) & 0xFF);
   (void)extract(garbage);
+}
+
+// Gumbo's cost per start tag grows with the open-element depth; hostile nesting must stay cheap
+// and must not hide links.
+TEST(links, deep_nesting_is_bounded_and_keeps_links) {
+  std::string deep;
+  for (int i = 0; i < 100000; ++i) {
+    deep += i % 3 ? "<div class=\"x>y\">" : "<b>";
+    if (i % 20000 == 0) deep += "<a href=\"/at" + std::to_string(i) + "\">l</a>";
+  }
+  deep += "<script>var s = '<div><a href=\"/in-script\">';</script><a href='/last'>z</a>";
+  deep += "<base href=\"/b/\">";
+  auto start = std::chrono::steady_clock::now();
+  auto l = extract(deep);
+  auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(l.base, "http://site.example/b/");
+  EXPECT_EQ(l.follow, (std::vector<std::string>{
+                          "http://site.example/at0", "http://site.example/at20000",
+                          "http://site.example/at40000", "http://site.example/at60000",
+                          "http://site.example/at80000", "http://site.example/last"}));
+  EXPECT_LT(secs, 10.0);  // unbounded, this takes ~30 s (and far longer under sanitizers)
+}
+
+TEST(links, moderately_deep_pages_parse_unchanged) {
+  std::string html;
+  for (int i = 0; i < 400; ++i) html += "<div><span>";  // 800 deep: past the limit
+  html += "<a href=\"/deep\">d</a><p>text<ul><li><a href=x>x</a><li><a href=y>y</a></ul>";
+  for (int i = 0; i < 400; ++i) html += "</span></div>";
+  html += "<a href=\"/after\">a</a>";
+  auto l = extract(html);
+  EXPECT_EQ(l.follow, (std::vector<std::string>{
+                          "http://site.example/deep", "http://site.example/dir/x",
+                          "http://site.example/dir/y", "http://site.example/after"}));
 }
 
 TEST(links, skip_reason_names) {
