@@ -328,7 +328,7 @@ std::optional<std::string> domain_to_ascii(std::string_view domain) {
     std::string in(label);
     if (in.find('\0') != std::string::npos) return std::nullopt;
     char* res = nullptr;
-    int rc = idn2_to_ascii_8z(in.c_str(), &res, IDN2_NONTRANSITIONAL | IDN2_NFC_INPUT);
+    int rc = idn2_to_ascii_8z(in.c_str(), &res, IDN2_NONTRANSITIONAL | IDN2_NFC_INPUT | IDN2_NO_ALABEL_ROUNDTRIP);
     if (rc != IDN2_OK) {
       if (res) idn2_free(res);
       return std::nullopt;

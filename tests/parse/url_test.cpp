@@ -66,7 +66,11 @@ TEST(url, hosts) {
   EXPECT_EQ(parse_url("http://[0:0:0:0:0:0:0:1]/")->host, "[::1]");
   EXPECT_EQ(parse_url("http://[2001:db8:0:0:1:0:0:1]/")->host, "[2001:db8::1:0:0:1]");
   EXPECT_EQ(parse_url("http://B\xC3\xBC" "cher.example/")->host, "xn--bcher-kva.example");
+  EXPECT_EQ(parse_url("http://XN--N3H.example/")->host, "xn--n3h.example");  // A-label kept
+  EXPECT_EQ(parse_url("http://%41.example/")->host, "a.example");
   EXPECT_FALSE(parse_url("http://a b/"));
+  EXPECT_FALSE(parse_url("http://a%25b/"));  // decodes to a forbidden '%'
+  EXPECT_FALSE(parse_url("http://xn--a-/"));  // invalid punycode
   EXPECT_FALSE(parse_url("http://256.256.256.256/"));
   EXPECT_FALSE(parse_url("http://[::1/"));
   EXPECT_FALSE(parse_url("http:///"));
