@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "parse/url.hpp"
 
 namespace crawld::parse {
@@ -101,6 +103,9 @@ TEST(url, normalize_lower_cases_host_and_drops_default_port_and_fragment) {
 TEST(url, normalize_decodes_unreserved_escapes_only) {
   EXPECT_EQ(normalize("http://h/%7Euser/%2f/%41%2d%5F"), "http://h/~user/%2F/A-_");
   EXPECT_EQ(normalize("http://h/p?a=%7e&b=%2f%3d"), "http://h/p?a=~&b=%2F%3D");
+  // Decoding must not create a new escape with a stray '%'.
+  EXPECT_EQ(normalize("http://h/x%a%41%%62z"), "http://h/x%a%41%%62z");
+  EXPECT_EQ(normalize("http://h/100%25%41"), "http://h/100%25A");
 }
 
 TEST(url, normalize_keeps_query_order_and_adds_root_path) {
@@ -128,6 +133,38 @@ TEST(url, normalize_rejects_non_urls) {
 TEST(url, base_with_opaque_path_accepts_only_fragments) {
   EXPECT_EQ(resolve("#x", "mailto:a@b"), "mailto:a@b#x");
   EXPECT_EQ(resolve("y", "mailto:a@b"), "<failure>");
+}
+
+// Random inputs built from URL-significant pieces: parsing never crashes, and whatever parses
+// serializes to an href that re-parses to itself.
+TEST(url, random_inputs_parse_safely_and_round_trip) {
+  static const char* pieces[] = {
+      "http:", "https:", "file:", "sc:", "mailto:", "/", "//", "\\", ".", "..", "%2e", "%",
+      "%41", "?", "#", "@", ":", "[", "]", "::1", "1.2.3.4", "0x7f", "a", "B", "C|", "x:y",
+      " ", "\t", "\n", "\x01", "\x7f", "\xc3\xa9", "\xff", "\xe2\x98\x83", "xn--", "80",
+      "99999", "'", "\"", "<", ">", "^", "|", "{", "}", "`", "\0"};
+  std::mt19937 rng(12345);
+  const url base = *parse_url("http://user:pw@base.example:8080/a/b/c?q#f");
+  int parsed = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string in;
+    int n = static_cast<int>(rng() % 12);
+    for (int k = 0; k < n; ++k) {
+      const char* p = pieces[rng() % (sizeof(pieces) / sizeof(pieces[0]))];
+      in += (p[0] == '\0') ? std::string(1, '\0') : std::string(p);
+    }
+    for (const url* b : {static_cast<const url*>(nullptr), &base}) {
+      auto u = parse_url(in, b);
+      if (!u) continue;
+      ++parsed;
+      auto again = parse_url(u->href());
+      ASSERT_TRUE(again) << "input: " << in << " href: " << u->href();
+      ASSERT_EQ(again->href(), u->href()) << "input: " << in;
+      auto n1 = normalize(*u);
+      ASSERT_EQ(normalize(n1), n1) << "input: " << in;
+    }
+  }
+  EXPECT_GT(parsed, 10000);
 }
 
 }  // namespace
