@@ -846,7 +846,7 @@ bool is_unreserved(char c) {
 }
 
 /// Decodes escapes of unreserved characters and upper-cases the hex digits of the others.
-std::string normalize_escapes(std::string_view s) {
+std::string normalize_escapes(std::string_view s, bool decode = true) {
   std::string out;
   out.reserve(s.size());
   for (size_t i = 0; i < s.size(); ++i) {
@@ -856,7 +856,7 @@ std::string normalize_escapes(std::string_view s) {
       const size_t m = out.size();
       bool forms_escape = is_hex(d) && ((m >= 1 && out[m - 1] == '%') ||
                                         (m >= 2 && out[m - 2] == '%' && is_hex(out[m - 1])));
-      if (is_unreserved(d) && !forms_escape) {
+      if (decode && is_unreserved(d) && !forms_escape) {
         out += d;
       } else {
         out += '%';
@@ -929,7 +929,9 @@ std::string normalize(const url& u) {
       start = slash + 1;
     }
     n.path.clear();
-    for (auto& seg : out) n.path += "/" + normalize_escapes(seg);
+    // In file: paths a decoded letter could form a drive letter ("%41|"): only upper-case there.
+    const bool decode = n.scheme != "file";
+    for (auto& seg : out) n.path += "/" + normalize_escapes(seg, decode);
     if (n.path.empty() && n.special()) n.path = "/";
   } else {
     n.path = normalize_escapes(n.path);

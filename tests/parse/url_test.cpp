@@ -106,6 +106,8 @@ TEST(url, normalize_decodes_unreserved_escapes_only) {
   // Decoding must not create a new escape with a stray '%'.
   EXPECT_EQ(normalize("http://h/x%a%41%%62z"), "http://h/x%a%41%%62z");
   EXPECT_EQ(normalize("http://h/100%25%41"), "http://h/100%25A");
+  // file: paths are not decoded: "%41|" would become the drive letter "A:".
+  EXPECT_EQ(normalize("file:///%41|/%7e"), "file:///%41|/%7E");
 }
 
 TEST(url, normalize_keeps_query_order_and_adds_root_path) {
