@@ -10,7 +10,6 @@ namespace {
 
 char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 bool ascii_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool html_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -18,101 +17,185 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-/// Nesting depth beyond which start tags are dropped before parsing (browsers cap the DOM depth
-/// at about this: Blink uses 512).
-constexpr int max_nesting = 512;
-
 bool one_of(std::string_view name, std::initializer_list<std::string_view> names) {
   for (auto n : names)
     if (name == n) return true;
   return false;
 }
 
-/// Gumbo 0.10.1 spends time linear in the open-element depth on every start tag, so a hostile
-/// page of nested tags costs quadratic time (100k nested divs: ~30 s). This cheap tag scanner
-/// estimates the depth (over-estimating is harmless) and, when it would exceed `max_nesting`,
-/// returns a copy without the start tags that lie deeper, keeping every tag link extraction reads
-/// (a, area, base, link, meta) and raw-text elements (whose content must not become markup).
-/// nullopt: the document is shallow enough to parse as is.
-std::optional<std::string> limit_nesting(std::string_view html) {
-  struct drop { size_t begin, end; };
-  std::vector<drop> drops;
-  int depth = 0;
-  size_t i = 0;
-  const size_t n = html.size();
-  while ((i = html.find('<', i)) != std::string_view::npos) {
-    const size_t tag_begin = i;
-    if (html.compare(i, 4, "<!--") == 0) {
-      size_t e = html.find("-->", i + 4);
-      i = e == std::string_view::npos ? n : e + 3;
-      continue;
-    }
-    if (i + 1 < n && (html[i + 1] == '!' || html[i + 1] == '?')) {
-      size_t e = html.find('>', i);
-      i = e == std::string_view::npos ? n : e + 1;
-      continue;
-    }
-    bool end_tag = i + 1 < n && html[i + 1] == '/';
-    size_t name_begin = i + (end_tag ? 2 : 1);
-    if (name_begin >= n || !ascii_alpha(html[name_begin])) {
-      i = name_begin;
-      continue;
-    }
-    size_t j = name_begin;
-    while (j < n && !html_space(html[j]) && html[j] != '/' && html[j] != '>') ++j;
-    std::string name = lower(html.substr(name_begin, j - name_begin));
-    // Find the tag's '>', skipping quoted attribute values.
-    char quote = 0;
-    bool after_eq = false;
-    for (; j < n; ++j) {
-      char c = html[j];
-      if (quote) {
-        if (c == quote) quote = 0;
-      } else if (c == '>') {
+bool tag_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
+
+/// True when `h` at `i` starts with `s`, ASCII case-insensitively.
+bool starts_with_ci(std::string_view h, size_t i, std::string_view s) {
+  if (i + s.size() > h.size()) return false;
+  for (size_t k = 0; k < s.size(); ++k)
+    if (ascii_lower(h[i + k]) != s[k]) return false;
+  return true;
+}
+
+/// An end tag `</name` followed by a delimiter at `i` (what ends raw text).
+bool end_tag_at(std::string_view h, size_t i, std::string_view name) {
+  if (!starts_with_ci(h, i, "</") || !starts_with_ci(h, i + 2, name)) return false;
+  size_t k = i + 2 + name.size();
+  return k < h.size() && (tag_space(h[k]) || h[k] == '/' || h[k] == '>');
+}
+
+size_t after_gt(std::string_view h, size_t i) {
+  size_t e = h.find('>', i);
+  return e == std::string_view::npos ? h.size() : e + 1;
+}
+
+/// From just after "<!": the end of the comment, doctype or bogus comment.
+size_t skip_markup_declaration(std::string_view h, size_t i) {
+  if (h.compare(i, 2, "--") != 0) return after_gt(h, i);  // doctype, CDATA (no foreign content)
+  i += 2;
+  if (i < h.size() && h[i] == '>') return i + 1;  // "<!-->"
+  if (h.compare(i, 2, "->") == 0) return i + 2;    // "<!--->"
+  size_t e1 = h.find("-->", i), e2 = h.find("--!>", i);
+  if (e1 == std::string_view::npos && e2 == std::string_view::npos) return h.size();
+  return e1 < e2 ? e1 + 3 : e2 + 4;
+}
+
+/// From the start of a tag name: scans the tag as the tokenizer does (attribute quoting
+/// included). Sets `name` (lower-cased) and returns the index after '>', or npos at end of input
+/// (the tokenizer then emits nothing).
+size_t scan_tag(std::string_view h, size_t i, std::string& name) {
+  const size_t n = h.size();
+  name.clear();
+  while (i < n && !tag_space(h[i]) && h[i] != '/' && h[i] != '>') name += ascii_lower(h[i++]);
+  enum { before_name, attr_name, after_name, before_value, dq, sq, unquoted, after_quoted } st =
+      before_name;
+  for (; i < n; ++i) {
+    const char c = h[i];
+    switch (st) {
+      case before_name:
+        if (c == '>') return i + 1;
+        if (!tag_space(c) && c != '/') st = attr_name;  // '=' here starts a name too
         break;
-      } else if (after_eq && (c == '"' || c == '\'')) {
-        quote = c;
-      }
-      if (!quote && !html_space(c)) after_eq = c == '=';
+      case attr_name:
+        if (c == '>') return i + 1;
+        if (tag_space(c) || c == '/') st = after_name;
+        else if (c == '=') st = before_value;
+        break;
+      case after_name:
+        if (c == '>') return i + 1;
+        if (c == '=') st = before_value;
+        else if (!tag_space(c) && c != '/') st = attr_name;
+        break;
+      case before_value:
+        if (c == '>') return i + 1;
+        if (c == '"') st = dq;
+        else if (c == '\'') st = sq;
+        else if (!tag_space(c)) st = unquoted;
+        break;
+      case dq:
+        if (c == '"') st = after_quoted;
+        break;
+      case sq:
+        if (c == '\'') st = after_quoted;
+        break;
+      case unquoted:
+        if (c == '>') return i + 1;
+        if (tag_space(c)) st = before_name;
+        break;
+      case after_quoted:
+        if (c == '>') return i + 1;
+        st = before_name;
+        if (!tag_space(c) && c != '/') st = attr_name;
+        break;
     }
-    const size_t tag_end = j < n ? j + 1 : n;
-    i = tag_end;
-    if (end_tag) {
-      if (depth > 0) --depth;
-      continue;
-    }
-    if (name == "plaintext") break;  // everything after is text
-    if (one_of(name, {"script", "style", "textarea", "title", "xmp", "iframe", "noembed",
-                      "noframes"})) {
-      // Raw text: skip to the matching end tag.
-      std::string close = "</" + name;
-      size_t k = tag_end;
-      for (;;) {
-        k = html.find("</", k);
-        if (k == std::string_view::npos) { k = n; break; }
-        if (lower(html.substr(k, close.size())) == close) break;
-        k += 2;
-      }
-      i = k;
-      continue;
-    }
-    // Void elements and those whose end tag is implied by a sibling do not deepen the tree.
-    if (one_of(name, {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
-                      "param", "source", "track", "wbr", "p", "li", "dt", "dd", "option",
-                      "optgroup", "tr", "td", "th", "tbody", "thead", "tfoot", "colgroup", "rb",
-                      "rt", "rtc", "rp", "html", "head", "body", "a"}))
-      continue;
-    if (++depth > max_nesting) drops.push_back({tag_begin, tag_end});
   }
-  if (drops.empty()) return std::nullopt;
+  return std::string_view::npos;
+}
+
+/// From just after a raw-text start tag: the index of its closing end tag (or the end). Script
+/// data follows the tokenizer's "<!--" / "<script" escape states.
+size_t skip_raw_text(std::string_view h, size_t i, std::string_view name) {
+  const size_t n = h.size();
+  if (name != "script") {
+    for (;; ++i) {
+      i = h.find("</", i);
+      if (i == std::string_view::npos) return n;
+      if (end_tag_at(h, i, name)) return i;
+    }
+  }
+  enum { data, escaped, double_escaped } st = data;
+  for (; i < n; ++i) {
+    if (h[i] == '<') {
+      if (st != double_escaped && end_tag_at(h, i, "script")) return i;
+      if (st == data && h.compare(i, 4, "<!--") == 0) {
+        st = escaped;
+        i += 3;
+      } else if (st == escaped && starts_with_ci(h, i + 1, "script") && i + 7 < n &&
+                 (tag_space(h[i + 7]) || h[i + 7] == '/' || h[i + 7] == '>')) {
+        st = double_escaped;
+      } else if (st == double_escaped && end_tag_at(h, i, "script")) {
+        st = escaped;
+      }
+    } else if (h[i] == '-' && st != data && h.compare(i, 3, "-->") == 0) {
+      st = data;
+      i += 2;
+    }
+  }
+  return n;
+}
+
+/// Gumbo 0.10.1 (unmaintained) aborts on some malformed trees (an assert on
+/// "<table><svg><select><title><select><td>") and spends time linear in the open-element depth
+/// on each start tag (100k nested divs: ~30 s). Links need only a few elements, so this removes
+/// every start tag except those of a, area, base, link and meta and of elements whose content is
+/// not markup (script, style, title, textarea, xmp, iframe, noembed, noframes, plaintext); end
+/// tags stay (stray ones are ignored). Scanning follows the tokenizer's tag, comment and raw-text
+/// rules, so the tags gumbo sees are unchanged; it then builds a flat tree: no tables, foreign
+/// content, templates or deep nesting. nullopt: nothing to remove.
+std::optional<std::string> flatten(std::string_view h) {
   std::string out;
-  out.reserve(html.size());
-  size_t pos = 0;
-  for (const drop& d : drops) {
-    out.append(html.substr(pos, d.begin - pos));
-    pos = d.end;
+  size_t copied = 0;
+  bool dropped = false;
+  std::string name;
+  const size_t n = h.size();
+  for (size_t i = 0;;) {
+    const size_t lt = h.find('<', i);
+    if (lt == std::string_view::npos || lt + 1 >= n) break;
+    i = lt + 1;
+    const char c = h[i];
+    if (c == '!') {
+      i = skip_markup_declaration(h, i + 1);
+      continue;
+    }
+    if (c == '?') {
+      i = after_gt(h, i);
+      continue;
+    }
+    const bool end_tag = c == '/';
+    if (end_tag) {
+      if (i + 1 >= n) break;
+      if (!ascii_alpha(h[i + 1])) {  // "</>" is dropped, "</1..." is a bogus comment
+        i = after_gt(h, i + 1);
+        continue;
+      }
+      ++i;
+    } else if (!ascii_alpha(c)) {
+      continue;  // a '<' in text
+    }
+    const size_t tag_end = scan_tag(h, i, name);
+    if (tag_end == std::string_view::npos) break;
+    i = tag_end;
+    if (end_tag) continue;
+    if (one_of(name, {"a", "area", "base", "link", "meta"})) continue;
+    if (name == "plaintext") break;
+    if (one_of(name, {"script", "style", "title", "textarea", "xmp", "iframe", "noembed",
+                      "noframes"})) {
+      i = skip_raw_text(h, i, name);
+      continue;
+    }
+    if (!dropped) out.reserve(h.size());
+    dropped = true;
+    out.append(h.substr(copied, lt - copied));
+    copied = tag_end;
   }
-  out.append(html.substr(pos));
+  if (!dropped) return std::nullopt;
+  out.append(h.substr(copied));
   return out;
 }
 
@@ -175,8 +258,8 @@ const char* to_string(skip_reason r) {
 
 page_links extract_links(std::string_view html, const url& page_url) {
   page_links out;
-  auto limited = limit_nesting(html);
-  gumbo_doc doc(limited ? std::string_view(*limited) : html);
+  auto flat = flatten(html);
+  gumbo_doc doc(flat ? std::string_view(*flat) : html);
 
   // One iterative pre-order walk collects the elements that matter; the base URL applies to all
   // links, including those before <base>, so links are resolved afterwards.

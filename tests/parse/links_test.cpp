@@ -187,6 +187,27 @@ TEST(links, moderately_deep_pages_parse_unchanged) {
                           "http://site.example/dir/y", "http://site.example/after"}));
 }
 
+// gumbo 0.10.1 aborts (assert in node_qualified_tag_is) on this tree; link extraction must not.
+TEST(links, gumbo_abort_input_is_survived) {
+  auto l = extract("<table><svg><select><title><select><td></title><a href=/after>x</a>");
+  EXPECT_EQ(l.follow, std::vector<std::string>{"http://site.example/after"});
+}
+
+// Flattening must follow the tokenizer: quoted '>' in attributes, comments, raw text.
+TEST(links, tags_inside_text_comments_and_attributes_are_not_links) {
+  auto l = extract(R"(<div title="<a href=/in-attr>"><!-- <a href=/in-comment> -->
+      <script>var s = "<a href=/in-script>"; if (a < b) {}</script>
+      <script><!-- document.write("<script></script><a href=/in-escaped>"); --></script>
+      <style>a::after { content: "<a href=/in-style>"; }</style>
+      <textarea><a href=/in-textarea></textarea><title><a href=/in-title></title>
+      <div =">"><a href=/real>r</a><!--><a href=/after-empty-comment>e</a>
+      <svg><a href="/in-svg">s</a></svg><noscript><a href=/in-noscript>n</a></noscript>)");
+  EXPECT_EQ(l.follow, (std::vector<std::string>{"http://site.example/real",
+                                                "http://site.example/after-empty-comment",
+                                                "http://site.example/in-svg",
+                                                "http://site.example/in-noscript"}));
+}
+
 TEST(links, skip_reason_names) {
   EXPECT_STREQ(to_string(skip_reason::nofollow), "nofollow");
   EXPECT_STREQ(to_string(skip_reason::meta_nofollow), "meta_nofollow");
