@@ -279,7 +279,11 @@ page_links extract_links(std::string_view html, const url& page_url) {
       switch (e.tag) {
         case GUMBO_TAG_A:
         case GUMBO_TAG_AREA:
-          if (attr(e, "href")) anchors.push_back(&e);
+          // Error recovery clones open <a> elements; a clone is not another link.
+          if (attr(e, "href") &&
+              !(n->parse_flags & (GUMBO_INSERTION_RECONSTRUCTED_FORMATTING_ELEMENT |
+                                  GUMBO_INSERTION_ADOPTION_AGENCY_CLONED)))
+            anchors.push_back(&e);
           break;
         case GUMBO_TAG_BASE:
           if (!base_el && attr(e, "href")) base_el = &e;

@@ -208,6 +208,14 @@ TEST(links, tags_inside_text_comments_and_attributes_are_not_links) {
                                                 "http://site.example/in-noscript"}));
 }
 
+TEST(links, error_recovery_clones_are_not_extra_links) {
+  // The parser reopens the unclosed <a> around later text: one link, not two.
+  auto l = extract(R"(<a href="/x" rel=nofollow><p>one</a>two</p><a href="/y" rel="nofollow">y</a>)");
+  ASSERT_EQ(l.skipped.size(), 2u);
+  EXPECT_EQ(l.skipped[0].href, "/x");
+  EXPECT_EQ(l.skipped[1].href, "/y");
+}
+
 TEST(links, skip_reason_names) {
   EXPECT_STREQ(to_string(skip_reason::nofollow), "nofollow");
   EXPECT_STREQ(to_string(skip_reason::meta_nofollow), "meta_nofollow");

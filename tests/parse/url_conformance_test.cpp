@@ -1,6 +1,7 @@
 // Runs the web-platform-tests URL suite (tests/data/urltestdata.json) against parse_url.
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <fstream>
 #include <iostream>
 #include <map>
