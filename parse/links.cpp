@@ -2,10 +2,202 @@
 
 #include <gumbo.h>
 
+#include <initializer_list>
 #include <unordered_set>
 
 namespace crawld::parse {
 namespace {
+
+char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+bool ascii_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = ascii_lower(c);
+  return out;
+}
+
+bool one_of(std::string_view name, std::initializer_list<std::string_view> names) {
+  for (auto n : names)
+    if (name == n) return true;
+  return false;
+}
+
+bool tag_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
+
+/// True when `h` at `i` starts with `s`, ASCII case-insensitively.
+bool starts_with_ci(std::string_view h, size_t i, std::string_view s) {
+  if (i + s.size() > h.size()) return false;
+  for (size_t k = 0; k < s.size(); ++k)
+    if (ascii_lower(h[i + k]) != s[k]) return false;
+  return true;
+}
+
+/// An end tag `</name` followed by a delimiter at `i` (what ends raw text).
+bool end_tag_at(std::string_view h, size_t i, std::string_view name) {
+  if (!starts_with_ci(h, i, "</") || !starts_with_ci(h, i + 2, name)) return false;
+  size_t k = i + 2 + name.size();
+  return k < h.size() && (tag_space(h[k]) || h[k] == '/' || h[k] == '>');
+}
+
+size_t after_gt(std::string_view h, size_t i) {
+  size_t e = h.find('>', i);
+  return e == std::string_view::npos ? h.size() : e + 1;
+}
+
+/// From just after "<!": the end of the comment, doctype or bogus comment.
+size_t skip_markup_declaration(std::string_view h, size_t i) {
+  if (h.compare(i, 2, "--") != 0) return after_gt(h, i);  // doctype, CDATA (no foreign content)
+  i += 2;
+  if (i < h.size() && h[i] == '>') return i + 1;  // "<!-->"
+  if (h.compare(i, 2, "->") == 0) return i + 2;    // "<!--->"
+  size_t e1 = h.find("-->", i), e2 = h.find("--!>", i);
+  if (e1 == std::string_view::npos && e2 == std::string_view::npos) return h.size();
+  return e1 < e2 ? e1 + 3 : e2 + 4;
+}
+
+/// From the start of a tag name: scans the tag as the tokenizer does (attribute quoting
+/// included). Sets `name` (lower-cased) and returns the index after '>', or npos at end of input
+/// (the tokenizer then emits nothing).
+size_t scan_tag(std::string_view h, size_t i, std::string& name) {
+  const size_t n = h.size();
+  name.clear();
+  while (i < n && !tag_space(h[i]) && h[i] != '/' && h[i] != '>') name += ascii_lower(h[i++]);
+  enum { before_name, attr_name, after_name, before_value, dq, sq, unquoted, after_quoted } st =
+      before_name;
+  for (; i < n; ++i) {
+    const char c = h[i];
+    switch (st) {
+      case before_name:
+        if (c == '>') return i + 1;
+        if (!tag_space(c) && c != '/') st = attr_name;  // '=' here starts a name too
+        break;
+      case attr_name:
+        if (c == '>') return i + 1;
+        if (tag_space(c) || c == '/') st = after_name;
+        else if (c == '=') st = before_value;
+        break;
+      case after_name:
+        if (c == '>') return i + 1;
+        if (c == '=') st = before_value;
+        else if (!tag_space(c) && c != '/') st = attr_name;
+        break;
+      case before_value:
+        if (c == '>') return i + 1;
+        if (c == '"') st = dq;
+        else if (c == '\'') st = sq;
+        else if (!tag_space(c)) st = unquoted;
+        break;
+      case dq:
+        if (c == '"') st = after_quoted;
+        break;
+      case sq:
+        if (c == '\'') st = after_quoted;
+        break;
+      case unquoted:
+        if (c == '>') return i + 1;
+        if (tag_space(c)) st = before_name;
+        break;
+      case after_quoted:
+        if (c == '>') return i + 1;
+        st = before_name;
+        if (!tag_space(c) && c != '/') st = attr_name;
+        break;
+    }
+  }
+  return std::string_view::npos;
+}
+
+/// From just after a raw-text start tag: the index of its closing end tag (or the end). Script
+/// data follows the tokenizer's "<!--" / "<script" escape states.
+size_t skip_raw_text(std::string_view h, size_t i, std::string_view name) {
+  const size_t n = h.size();
+  if (name != "script") {
+    for (;; ++i) {
+      i = h.find("</", i);
+      if (i == std::string_view::npos) return n;
+      if (end_tag_at(h, i, name)) return i;
+    }
+  }
+  enum { data, escaped, double_escaped } st = data;
+  for (; i < n; ++i) {
+    if (h[i] == '<') {
+      if (st != double_escaped && end_tag_at(h, i, "script")) return i;
+      if (st == data && h.compare(i, 4, "<!--") == 0) {
+        st = escaped;
+        i += 3;
+      } else if (st == escaped && starts_with_ci(h, i + 1, "script") && i + 7 < n &&
+                 (tag_space(h[i + 7]) || h[i + 7] == '/' || h[i + 7] == '>')) {
+        st = double_escaped;
+      } else if (st == double_escaped && end_tag_at(h, i, "script")) {
+        st = escaped;
+      }
+    } else if (h[i] == '-' && st != data && h.compare(i, 3, "-->") == 0) {
+      st = data;
+      i += 2;
+    }
+  }
+  return n;
+}
+
+/// Gumbo 0.10.1 (unmaintained) aborts on some malformed trees (an assert on
+/// "<table><svg><select><title><select><td>") and spends time linear in the open-element depth
+/// on each start tag (100k nested divs: ~30 s). Links need only a few elements, so this removes
+/// every start tag except those of a, area, base, link and meta and of elements whose content is
+/// not markup (script, style, title, textarea, xmp, iframe, noembed, noframes, plaintext); end
+/// tags stay (stray ones are ignored). Scanning follows the tokenizer's tag, comment and raw-text
+/// rules, so the tags gumbo sees are unchanged; it then builds a flat tree: no tables, foreign
+/// content, templates or deep nesting. nullopt: nothing to remove.
+std::optional<std::string> flatten(std::string_view h) {
+  std::string out;
+  size_t copied = 0;
+  bool dropped = false;
+  std::string name;
+  const size_t n = h.size();
+  for (size_t i = 0;;) {
+    const size_t lt = h.find('<', i);
+    if (lt == std::string_view::npos || lt + 1 >= n) break;
+    i = lt + 1;
+    const char c = h[i];
+    if (c == '!') {
+      i = skip_markup_declaration(h, i + 1);
+      continue;
+    }
+    if (c == '?') {
+      i = after_gt(h, i);
+      continue;
+    }
+    const bool end_tag = c == '/';
+    if (end_tag) {
+      if (i + 1 >= n) break;
+      if (!ascii_alpha(h[i + 1])) {  // "</>" is dropped, "</1..." is a bogus comment
+        i = after_gt(h, i + 1);
+        continue;
+      }
+      ++i;
+    } else if (!ascii_alpha(c)) {
+      continue;  // a '<' in text
+    }
+    const size_t tag_end = scan_tag(h, i, name);
+    if (tag_end == std::string_view::npos) break;
+    i = tag_end;
+    if (end_tag) continue;
+    if (one_of(name, {"a", "area", "base", "link", "meta"})) continue;
+    if (name == "plaintext") break;
+    if (one_of(name, {"script", "style", "title", "textarea", "xmp", "iframe", "noembed",
+                      "noframes"})) {
+      i = skip_raw_text(h, i, name);
+      continue;
+    }
+    if (!dropped) out.reserve(h.size());
+    dropped = true;
+    out.append(h.substr(copied, lt - copied));
+    copied = tag_end;
+  }
+  if (!dropped) return std::nullopt;
+  out.append(h.substr(copied));
+  return out;
+}
 
 /// Owns a gumbo parse tree.
 class gumbo_doc {
@@ -27,14 +219,6 @@ class gumbo_doc {
   GumboOptions options_;
   GumboOutput* out_ = nullptr;
 };
-
-char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = ascii_lower(c);
-  return out;
-}
 
 /// True when the token list `s` (split on ASCII whitespace and, if `commas`, on ',') contains
 /// `token`, ASCII case-insensitively.
@@ -74,7 +258,8 @@ const char* to_string(skip_reason r) {
 
 page_links extract_links(std::string_view html, const url& page_url) {
   page_links out;
-  gumbo_doc doc(html);
+  auto flat = flatten(html);
+  gumbo_doc doc(flat ? std::string_view(*flat) : html);
 
   // One iterative pre-order walk collects the elements that matter; the base URL applies to all
   // links, including those before <base>, so links are resolved afterwards.
@@ -94,7 +279,11 @@ page_links extract_links(std::string_view html, const url& page_url) {
       switch (e.tag) {
         case GUMBO_TAG_A:
         case GUMBO_TAG_AREA:
-          if (attr(e, "href")) anchors.push_back(&e);
+          // Error recovery clones open <a> elements; a clone is not another link.
+          if (attr(e, "href") &&
+              !(n->parse_flags & (GUMBO_INSERTION_RECONSTRUCTED_FORMATTING_ELEMENT |
+                                  GUMBO_INSERTION_ADOPTION_AGENCY_CLONED)))
+            anchors.push_back(&e);
           break;
         case GUMBO_TAG_BASE:
           if (!base_el && attr(e, "href")) base_el = &e;

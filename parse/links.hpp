@@ -4,6 +4,10 @@
 /// Extracts `a` and `area` hrefs resolved against the document's first `<base href>` (or the page
 /// URL), honouring `rel=nofollow` on links and `<meta name=robots content=...nofollow/noindex>` for
 /// the page, and records `<link rel=canonical>`. Only http and https links are followed.
+/// Links are found as the HTML tokenizer sees them: start tags that cannot matter to links are
+/// removed before gumbo builds the tree (gumbo 0.10.1 aborts on some malformed trees and is
+/// quadratic in nesting depth), so tree-construction context is ignored (an `<a>` inside
+/// `<select>` or `<frameset>` counts; `<style>` inside `<svg>` is raw text, as in HTML).
 /// Pure and thread-safe.
 #include <optional>
 #include <string>

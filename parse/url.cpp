@@ -309,6 +309,19 @@ std::optional<std::string> parse_ipv4(std::string_view s) {
          std::to_string((v >> 8) & 0xFF) + "." + std::to_string(v & 0xFF);
 }
 
+/// One label through libidn2 (UTS #46 mapping, non-transitional); nullopt when it rejects it.
+std::optional<std::string> idn2_label(std::string_view label) {
+  std::string in(label);
+  if (in.find('\0') != std::string::npos) return std::nullopt;
+  char* res = nullptr;
+  int rc = idn2_to_ascii_8z(in.c_str(), &res,
+                            IDN2_NONTRANSITIONAL | IDN2_NFC_INPUT | IDN2_NO_ALABEL_ROUNDTRIP);
+  std::optional<std::string> out;
+  if (rc == IDN2_OK && res) out = res;
+  if (res) idn2_free(res);
+  return out;
+}
+
 /// The standard's "domain to ASCII" with beStrict false. ASCII labels (the common case) are
 /// lower-cased here; labels with non-ASCII or an "xn--" prefix go through libidn2 (UTS #46,
 /// non-transitional).
@@ -325,16 +338,11 @@ std::optional<std::string> domain_to_ascii(std::string_view domain) {
       for (char c : label) out += to_lower(c);
       continue;
     }
-    std::string in(label);
-    if (in.find('\0') != std::string::npos) return std::nullopt;
-    char* res = nullptr;
-    int rc = idn2_to_ascii_8z(in.c_str(), &res, IDN2_NONTRANSITIONAL | IDN2_NFC_INPUT);
-    if (rc != IDN2_OK) {
-      if (res) idn2_free(res);
-      return std::nullopt;
-    }
-    out += res;
-    idn2_free(res);
+    auto a_label = idn2_label(label);
+    // libidn2 can emit an A-label it then refuses (e.g. "xn--\"a-9ia" from U+00E9 '"' 'a'):
+    // accept a label only if its A-label is accepted too, so every href we emit re-parses.
+    if (!a_label || (!ascii && idn2_label(*a_label) != a_label)) return std::nullopt;
+    out += *a_label;
   }
   if (out.empty()) return std::nullopt;
   return out;
@@ -838,13 +846,17 @@ bool is_unreserved(char c) {
 }
 
 /// Decodes escapes of unreserved characters and upper-cases the hex digits of the others.
-std::string normalize_escapes(std::string_view s) {
+std::string normalize_escapes(std::string_view s, bool decode = true) {
   std::string out;
   out.reserve(s.size());
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '%' && i + 2 < s.size() && is_hex(s[i + 1]) && is_hex(s[i + 2])) {
       char d = static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
-      if (is_unreserved(d)) {
+      // A decoded hex digit after a stray '%' ("%a%41") would form a new escape: keep it encoded.
+      const size_t m = out.size();
+      bool forms_escape = is_hex(d) && ((m >= 1 && out[m - 1] == '%') ||
+                                        (m >= 2 && out[m - 2] == '%' && is_hex(out[m - 1])));
+      if (decode && is_unreserved(d) && !forms_escape) {
         out += d;
       } else {
         out += '%';
@@ -917,7 +929,9 @@ std::string normalize(const url& u) {
       start = slash + 1;
     }
     n.path.clear();
-    for (auto& seg : out) n.path += "/" + normalize_escapes(seg);
+    // In file: paths a decoded letter could form a drive letter ("%41|"): only upper-case there.
+    const bool decode = n.scheme != "file";
+    for (auto& seg : out) n.path += "/" + normalize_escapes(seg, decode);
     if (n.path.empty() && n.special()) n.path = "/";
   } else {
     n.path = normalize_escapes(n.path);

@@ -46,7 +46,8 @@ std::optional<url> parse_url(std::string_view input, const url* base = nullptr);
 /// The dedup form of a URL: scheme and host lower-cased (already so after parsing), default port
 /// dropped, fragment dropped, dot segments removed, percent-encoded unreserved characters
 /// (ALPHA / DIGIT / "-" / "." / "_" / "~") decoded and remaining percent-escapes upper-cased in
-/// path and query; query order kept; an empty path of a special URL becomes "/".
+/// path and query (file: paths are only upper-cased); query order kept; an empty path of a special
+/// URL becomes "/". Idempotent: normalizing the result gives it back.
 std::string normalize(const url& u);
 
 /// Convenience: parse (absolute) and normalize in one step; nullopt if `input` is not a URL.

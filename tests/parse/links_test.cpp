@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
 
 #include "parse/links.hpp"
@@ -151,6 +152,68 @@ TEST(links, malformed_html_never_crashes) {
   std::string garbage;
   for (int i = 0; i < 4096; ++i) garbage += static_cast<char>((i * 7919) & 0xFF);
   (void)extract(garbage);
+}
+
+// Gumbo's cost per start tag grows with the open-element depth; hostile nesting must stay cheap
+// and must not hide links.
+TEST(links, deep_nesting_is_bounded_and_keeps_links) {
+  std::string deep;
+  for (int i = 0; i < 100000; ++i) {
+    deep += i % 3 ? "<div class=\"x>y\">" : "<b>";
+    if (i % 20000 == 0) deep += "<a href=\"/at" + std::to_string(i) + "\">l</a>";
+  }
+  deep += "<script>var s = '<div><a href=\"/in-script\">';</script><a href='/last'>z</a>";
+  deep += "<base href=\"/b/\">";
+  auto start = std::chrono::steady_clock::now();
+  auto l = extract(deep);
+  auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(l.base, "http://site.example/b/");
+  EXPECT_EQ(l.follow, (std::vector<std::string>{
+                          "http://site.example/at0", "http://site.example/at20000",
+                          "http://site.example/at40000", "http://site.example/at60000",
+                          "http://site.example/at80000", "http://site.example/last"}));
+  EXPECT_LT(secs, 10.0);  // unbounded, this takes ~30 s (and far longer under sanitizers)
+}
+
+TEST(links, moderately_deep_pages_parse_unchanged) {
+  std::string html;
+  for (int i = 0; i < 400; ++i) html += "<div><span>";  // 800 deep: past the limit
+  html += "<a href=\"/deep\">d</a><p>text<ul><li><a href=x>x</a><li><a href=y>y</a></ul>";
+  for (int i = 0; i < 400; ++i) html += "</span></div>";
+  html += "<a href=\"/after\">a</a>";
+  auto l = extract(html);
+  EXPECT_EQ(l.follow, (std::vector<std::string>{
+                          "http://site.example/deep", "http://site.example/dir/x",
+                          "http://site.example/dir/y", "http://site.example/after"}));
+}
+
+// gumbo 0.10.1 aborts (assert in node_qualified_tag_is) on this tree; link extraction must not.
+TEST(links, gumbo_abort_input_is_survived) {
+  auto l = extract("<table><svg><select><title><select><td></title><a href=/after>x</a>");
+  EXPECT_EQ(l.follow, std::vector<std::string>{"http://site.example/after"});
+}
+
+// Flattening must follow the tokenizer: quoted '>' in attributes, comments, raw text.
+TEST(links, tags_inside_text_comments_and_attributes_are_not_links) {
+  auto l = extract(R"(<div title="<a href=/in-attr>"><!-- <a href=/in-comment> -->
+      <script>var s = "<a href=/in-script>"; if (a < b) {}</script>
+      <script><!-- document.write("<script></script><a href=/in-escaped>"); --></script>
+      <style>a::after { content: "<a href=/in-style>"; }</style>
+      <textarea><a href=/in-textarea></textarea><title><a href=/in-title></title>
+      <div =">"><a href=/real>r</a><!--><a href=/after-empty-comment>e</a>
+      <svg><a href="/in-svg">s</a></svg><noscript><a href=/in-noscript>n</a></noscript>)");
+  EXPECT_EQ(l.follow, (std::vector<std::string>{"http://site.example/real",
+                                                "http://site.example/after-empty-comment",
+                                                "http://site.example/in-svg",
+                                                "http://site.example/in-noscript"}));
+}
+
+TEST(links, error_recovery_clones_are_not_extra_links) {
+  // The parser reopens the unclosed <a> around later text: one link, not two.
+  auto l = extract(R"(<a href="/x" rel=nofollow><p>one</a>two</p><a href="/y" rel="nofollow">y</a>)");
+  ASSERT_EQ(l.skipped.size(), 2u);
+  EXPECT_EQ(l.skipped[0].href, "/x");
+  EXPECT_EQ(l.skipped[1].href, "/y");
 }
 
 TEST(links, skip_reason_names) {

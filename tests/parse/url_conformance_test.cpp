@@ -1,6 +1,7 @@
 // Runs the web-platform-tests URL suite (tests/data/urltestdata.json) against parse_url.
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -306,6 +307,37 @@ TEST(url_conformance, wpt_urltestdata) {
   // labels UTS #46 admits, e.g. U+2603), (b) 280/280. Asserted with a small margin.
   EXPECT_GE(special_group.rate(), 97.5);
   EXPECT_GE(other_group.rate(), 99.0);
+}
+
+}  // namespace
+
+namespace {
+
+// Serialization is stable: every URL the suite parses re-parses to the same href, and
+// normalize() is idempotent on it (the dedup key must not drift between hops).
+TEST(url_conformance, href_reparses_and_normalize_is_idempotent) {
+  json root = json_reader(read_file(CRAWLD_TEST_DATA "/urltestdata.json")).parse();
+  int checked = 0;
+  for (const json& t : root.arr) {
+    if (t.k != json::kind::object) continue;
+    const json* base_j = t.get("base");
+    std::optional<crawld::parse::url> base;
+    if (base_j && base_j->k == json::kind::string) {
+      base = crawld::parse::parse_url(base_j->str);
+      if (!base) continue;
+    }
+    auto u = crawld::parse::parse_url(t.get("input")->str, base ? &*base : nullptr);
+    if (!u) continue;
+    ++checked;
+    auto again = crawld::parse::parse_url(u->href());
+    ASSERT_TRUE(again) << u->href();
+    EXPECT_EQ(again->href(), u->href());
+    std::string n = crawld::parse::normalize(*u);
+    auto n2 = crawld::parse::normalize(n);
+    ASSERT_TRUE(n2) << n;
+    EXPECT_EQ(*n2, n) << "input: " << t.get("input")->str;
+  }
+  EXPECT_GT(checked, 500);
 }
 
 }  // namespace

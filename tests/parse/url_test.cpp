@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "parse/url.hpp"
 
 namespace crawld::parse {
@@ -66,7 +68,11 @@ TEST(url, hosts) {
   EXPECT_EQ(parse_url("http://[0:0:0:0:0:0:0:1]/")->host, "[::1]");
   EXPECT_EQ(parse_url("http://[2001:db8:0:0:1:0:0:1]/")->host, "[2001:db8::1:0:0:1]");
   EXPECT_EQ(parse_url("http://B\xC3\xBC" "cher.example/")->host, "xn--bcher-kva.example");
+  EXPECT_EQ(parse_url("http://XN--N3H.example/")->host, "xn--n3h.example");  // A-label kept
+  EXPECT_EQ(parse_url("http://%41.example/")->host, "a.example");
   EXPECT_FALSE(parse_url("http://a b/"));
+  EXPECT_FALSE(parse_url("http://a%25b/"));  // decodes to a forbidden '%'
+  EXPECT_FALSE(parse_url("http://xn--a-/"));  // invalid punycode
   EXPECT_FALSE(parse_url("http://256.256.256.256/"));
   EXPECT_FALSE(parse_url("http://[::1/"));
   EXPECT_FALSE(parse_url("http:///"));
@@ -97,6 +103,11 @@ TEST(url, normalize_lower_cases_host_and_drops_default_port_and_fragment) {
 TEST(url, normalize_decodes_unreserved_escapes_only) {
   EXPECT_EQ(normalize("http://h/%7Euser/%2f/%41%2d%5F"), "http://h/~user/%2F/A-_");
   EXPECT_EQ(normalize("http://h/p?a=%7e&b=%2f%3d"), "http://h/p?a=~&b=%2F%3D");
+  // Decoding must not create a new escape with a stray '%'.
+  EXPECT_EQ(normalize("http://h/x%a%41%%62z"), "http://h/x%a%41%%62z");
+  EXPECT_EQ(normalize("http://h/100%25%41"), "http://h/100%25A");
+  // file: paths are not decoded: "%41|" would become the drive letter "A:".
+  EXPECT_EQ(normalize("file:///%41|/%7e"), "file:///%41|/%7E");
 }
 
 TEST(url, normalize_keeps_query_order_and_adds_root_path) {
@@ -124,6 +135,38 @@ TEST(url, normalize_rejects_non_urls) {
 TEST(url, base_with_opaque_path_accepts_only_fragments) {
   EXPECT_EQ(resolve("#x", "mailto:a@b"), "mailto:a@b#x");
   EXPECT_EQ(resolve("y", "mailto:a@b"), "<failure>");
+}
+
+// Random inputs built from URL-significant pieces: parsing never crashes, and whatever parses
+// serializes to an href that re-parses to itself.
+TEST(url, random_inputs_parse_safely_and_round_trip) {
+  static const char* pieces[] = {
+      "http:", "https:", "file:", "sc:", "mailto:", "/", "//", "\\", ".", "..", "%2e", "%",
+      "%41", "?", "#", "@", ":", "[", "]", "::1", "1.2.3.4", "0x7f", "a", "B", "C|", "x:y",
+      " ", "\t", "\n", "\x01", "\x7f", "\xc3\xa9", "\xff", "\xe2\x98\x83", "xn--", "80",
+      "99999", "'", "\"", "<", ">", "^", "|", "{", "}", "`", "\0"};
+  std::mt19937 rng(12345);
+  const url base = *parse_url("http://user:pw@base.example:8080/a/b/c?q#f");
+  int parsed = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string in;
+    int n = static_cast<int>(rng() % 12);
+    for (int k = 0; k < n; ++k) {
+      const char* p = pieces[rng() % (sizeof(pieces) / sizeof(pieces[0]))];
+      in += (p[0] == '\0') ? std::string(1, '\0') : std::string(p);
+    }
+    for (const url* b : {static_cast<const url*>(nullptr), &base}) {
+      auto u = parse_url(in, b);
+      if (!u) continue;
+      ++parsed;
+      auto again = parse_url(u->href());
+      ASSERT_TRUE(again) << "input: " << in << " href: " << u->href();
+      ASSERT_EQ(again->href(), u->href()) << "input: " << in;
+      auto n1 = normalize(*u);
+      ASSERT_EQ(normalize(n1), n1) << "input: " << in;
+    }
+  }
+  EXPECT_GT(parsed, 10000);
 }
 
 }  // namespace
