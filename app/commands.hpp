@@ -20,7 +20,8 @@ int cmd_crawl(conf::crawl_options opts, const crawl_flags& flags);
 int cmd_stats(const std::string& db, int top);
 int cmd_url(const std::string& base, const std::vector<std::string>& hrefs);
 int cmd_links(const std::string& file, const std::string& base);
-int cmd_testsite(const testsite::site_options& opts, int latency_ms, bool print_expected);
+int cmd_testsite(const testsite::site_options& opts, int latency_ms, bool print_expected,
+                 const std::string& write_dir);
 std::string version_text();
 
 /// Prints "crawld: <message>" to stderr.

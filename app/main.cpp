@@ -79,6 +79,7 @@ int main(int argc, char** argv) {
   testsite::site_options so;
   int latency_ms = 0;
   bool print_expected = false;
+  std::string write_dir;
   auto* ts = cli.add_subcommand("testsite", "Serve a deterministic synthetic web on loopback addresses");
   ts->add_option("--hosts", so.hosts, "Hosts (one loopback address each)")->capture_default_str()->check(CLI::Range(1, 200));
   ts->add_option("--pages", so.pages, "HTML pages per host")->capture_default_str()->check(CLI::Range(1, 1000000));
@@ -87,6 +88,7 @@ int main(int argc, char** argv) {
   ts->add_option("--seed", so.seed, "Seed of the generated web")->capture_default_str();
   ts->add_option("--latency-ms", latency_ms, "Delay added to every response")->capture_default_str();
   ts->add_flag("--expected", print_expected, "Print the URLs a full crawl from every host's / fetches, and exit");
+  ts->add_option("--write", write_dir, "Write the site as static files and an nginx.conf to this directory, and exit");
 
   try {
     cli.parse(argc, argv);
@@ -122,6 +124,6 @@ int main(int argc, char** argv) {
   if (*links)
     return cmd_links(links_file, links_base);
   if (*ts)
-    return cmd_testsite(so, latency_ms, print_expected);
+    return cmd_testsite(so, latency_ms, print_expected, write_dir);
   return 2;
 }

@@ -5,11 +5,23 @@
 #include "app/commands.hpp"
 #include "app/signals.hpp"
 #include "testsite/server.hpp"
+#include "testsite/static_export.hpp"
 
 namespace crawld::app {
 
-int cmd_testsite(const testsite::site_options& opts, int latency_ms, bool print_expected) {
+int cmd_testsite(const testsite::site_options& opts, int latency_ms, bool print_expected,
+                 const std::string& write_dir) {
   testsite::site model(opts);
+  if (!write_dir.empty()) {
+    auto r = testsite::write_static(model, write_dir);
+    if (!r) {
+      print_error(r.message());
+      return 1;
+    }
+    std::cout << "wrote " << r->files << " files (" << r->bytes << " bytes) and " << r->redirects
+              << " redirects to " << write_dir << "; serve with: nginx -c " << write_dir << "/nginx.conf\n";
+    return 0;
+  }
   if (print_expected) {
     testsite::expect_options e;
     for (int i = 0; i < opts.hosts; ++i)
