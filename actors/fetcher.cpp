@@ -110,10 +110,11 @@ void step(fetcher_actor self) {
           });
 }
 
-caf::behavior fetcher(fetcher_actor self, fetch::options opts, int window, caf::actor queue,
-                      caf::actor semaphore, caf::actor limiter, caf::actor parser) {
+caf::behavior fetcher(fetcher_actor self, fetch::options opts, std::shared_ptr<fetch::connection_pool> pool,
+                      int window, caf::actor queue, caf::actor semaphore, caf::actor limiter,
+                      caf::actor parser) {
   auto& st = self->state;
-  st.session = std::make_unique<fetch::session>(std::move(opts));
+  st.session = std::make_unique<fetch::session>(std::move(opts), std::move(pool));
   st.window = window;
   st.queue = std::move(queue);
   st.semaphore = std::move(semaphore);
@@ -126,9 +127,10 @@ caf::behavior fetcher(fetcher_actor self, fetch::options opts, int window, caf::
 
 }  // namespace
 
-caf::actor spawn_fetcher(caf::actor_system& sys, fetch::options opts, int window, caf::actor queue,
+caf::actor spawn_fetcher(caf::actor_system& sys, fetch::options opts,
+                         std::shared_ptr<fetch::connection_pool> pool, int window, caf::actor queue,
                          caf::actor semaphore, caf::actor limiter, caf::actor parser) {
-  return sys.spawn<caf::detached>(fetcher, std::move(opts), window, std::move(queue),
+  return sys.spawn<caf::detached>(fetcher, std::move(opts), std::move(pool), window, std::move(queue),
                                   std::move(semaphore), std::move(limiter), std::move(parser));
 }
 

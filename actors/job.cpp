@@ -132,8 +132,13 @@ caf::behavior job(job_actor self, conf::crawl_options opts, std::chrono::millise
           fo.keep_non_html_body = st.opts.keep_non_html_body;
           fo.user_agent = st.opts.user_agent;
           fo.headers = st.opts.headers;
+          // One pool for all fetchers: connections per host stay within --per-host.
+          fetch::pool_limits pl;
+          pl.max_idle_per_host = static_cast<std::size_t>(st.opts.per_host);
+          pl.max_idle_total = static_cast<std::size_t>(st.opts.concurrency);
+          auto pool = std::make_shared<fetch::connection_pool>(pl);
           for (int i = 0; i < st.opts.concurrency; ++i) {
-            auto f = spawn_fetcher(self->system(), fo, 2, st.queue, st.semaphore, st.limiter, st.parsers);
+            auto f = spawn_fetcher(self->system(), fo, pool, 2, st.queue, st.semaphore, st.limiter, st.parsers);
             self->link_to(f);
             self->send(f, go_atom::value);
             st.fetchers.push_back(f);

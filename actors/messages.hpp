@@ -104,7 +104,8 @@ caf::actor spawn_parser_pool(caf::actor_system& sys, int n, parser_config cfg, c
 caf::actor spawn_job(caf::actor_system& sys, conf::crawl_options opts, std::chrono::milliseconds grace,
                      std::shared_ptr<storage::store> db, std::shared_ptr<const parse::scope> scope,
                      std::vector<url_task> seeds, bool keep_events);
-caf::actor spawn_fetcher(caf::actor_system& sys, fetch::options opts, int window, caf::actor queue,
+caf::actor spawn_fetcher(caf::actor_system& sys, fetch::options opts,
+                         std::shared_ptr<fetch::connection_pool> pool, int window, caf::actor queue,
                          caf::actor semaphore, caf::actor limiter, caf::actor parser);
 
 }  // namespace crawld::actors

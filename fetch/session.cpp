@@ -107,11 +107,6 @@ bool response::is_html() const {
   return content_type.empty() && looks_like_html(body);
 }
 
-struct session::client_entry {
-  std::string key;  ///< host_key() of the URLs it serves
-  std::unique_ptr<httplib::ClientImpl> client;
-};
-
 namespace {
 
 std::unique_ptr<httplib::ClientImpl> make_client(const parse::url& u, const options& o) {
@@ -262,7 +257,15 @@ httplib::Error run_once(httplib::ClientImpl& client, const parse::url& u, const 
 
 }  // namespace
 
-session::session(options opts) : opts_(std::move(opts)) {}
+session::session(options opts, std::shared_ptr<connection_pool> pool)
+    : opts_(std::move(opts)), pool_(std::move(pool)) {
+  if (!pool_) {
+    pool_limits l;
+    l.max_idle_per_host = opts_.max_idle_clients;
+    l.max_idle_total = opts_.max_idle_clients;
+    pool_ = std::make_shared<connection_pool>(l);
+  }
+}
 
 session::~session() = default;
 
@@ -278,17 +281,11 @@ response session::get(const parse::url& u) {
       r.error_message = "URL has no host";
     } else {
       const std::string key = u.host_key();
-      auto it = std::find_if(clients_.begin(), clients_.end(),
-                             [&](const auto& e) { return e->key == key; });
-      if (it != clients_.end()) {
-        clients_.splice(clients_.begin(), clients_, it);
-      } else {
-        clients_.push_front(std::make_unique<client_entry>(client_entry{key, make_client(u, opts_)}));
-      }
-      client_entry& entry = *clients_.front();
-      const bool reused = entry.client->is_socket_open() != 0;
+      auto client = pool_->checkout(key);
+      const bool reused = client && client->is_socket_open();
+      if (!client) client = make_client(u, opts_);
       const auto attempt_started = steady::now();
-      const httplib::Error err = run_once(*entry.client, u, opts_, started, r);
+      httplib::Error err = run_once(*client, u, opts_, started, r);
       // A kept-alive connection the server closed meanwhile fails before any byte arrives:
       // retry once on a fresh connection (not after a timeout, which would only double the wait).
       const bool stale = reused && r.status == 0 && r.wire_bytes == 0 &&
@@ -297,21 +294,21 @@ response session::get(const parse::url& u) {
                          r.error != fetch_error::timeout &&
                          steady::now() - attempt_started < opts_.read_timeout;
       if (stale) {
-        entry.client = make_client(u, opts_);
+        client = make_client(u, opts_);
         r = response{};
-        run_once(*entry.client, u, opts_, started, r);
+        err = run_once(*client, u, opts_, started, r);
       }
-      while (clients_.size() > opts_.max_idle_clients) clients_.pop_back();
+      // Only a connection that finished its response cleanly is reused.
+      if (err == httplib::Error::Success && r.error == fetch_error::none)
+        pool_->checkin(key, std::move(client));
     }
     if (!opts_.keep_non_html_body && !r.is_html()) r.body.clear();
   } catch (const std::exception& e) {
     r.error = fetch_error::network;
     r.error_message = std::string("internal error: ") + e.what();
-    if (!clients_.empty()) clients_.pop_front();  // its connection may be mid-response
   } catch (...) {
     r.error = fetch_error::network;
     r.error_message = "internal error";
-    if (!clients_.empty()) clients_.pop_front();
   }
   r.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - started);
   return r;

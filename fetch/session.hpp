@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "fetch/connection_pool.hpp"
 #include "parse/url.hpp"
 
 namespace crawld::fetch {
@@ -36,7 +37,7 @@ struct options {
   bool keep_non_html_body = false;
   std::string user_agent = "crawld";
   header_list headers;                               ///< extra request headers
-  std::size_t max_idle_clients = 8;                  ///< keep-alive clients kept per session
+  std::size_t max_idle_clients = 8;                  ///< idle clients of a session's own pool
 };
 
 enum class fetch_error {
@@ -69,7 +70,9 @@ struct response {
 
 class session {
  public:
-  explicit session(options opts);
+  /// Uses `pool` for keep-alive clients (shared by the fetchers of a crawl); without one, the
+  /// session has its own pool of `opts.max_idle_clients`.
+  explicit session(options opts, std::shared_ptr<connection_pool> pool = nullptr);
   ~session();
   session(const session&) = delete;
   session& operator=(const session&) = delete;
@@ -80,9 +83,8 @@ class session {
   const options& opts() const { return opts_; }
 
  private:
-  struct client_entry;
   options opts_;
-  std::list<std::unique_ptr<client_entry>> clients_;  // most recently used first
+  std::shared_ptr<connection_pool> pool_;
 };
 
 }  // namespace crawld::fetch
