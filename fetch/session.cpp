@@ -269,7 +269,16 @@ session::session(options opts, std::shared_ptr<connection_pool> pool)
 
 session::~session() = default;
 
-response session::get(const parse::url& u) {
+response session::get(const parse::url& u) { return get_with(u, opts_); }
+
+response session::get_any(const parse::url& u, std::size_t max_body) {
+  options o = opts_;
+  o.keep_non_html_body = true;
+  o.max_body_bytes = max_body;
+  return get_with(u, o);
+}
+
+response session::get_with(const parse::url& u, const options& opts) {
   const auto started = steady::now();
   response r;
   try {
@@ -283,26 +292,26 @@ response session::get(const parse::url& u) {
       const std::string key = u.host_key();
       auto client = pool_->checkout(key);
       const bool reused = client && client->is_socket_open();
-      if (!client) client = make_client(u, opts_);
+      if (!client) client = make_client(u, opts);
       const auto attempt_started = steady::now();
-      httplib::Error err = run_once(*client, u, opts_, started, r);
+      httplib::Error err = run_once(*client, u, opts, started, r);
       // A kept-alive connection the server closed meanwhile fails before any byte arrives:
       // retry once on a fresh connection (not after a timeout, which would only double the wait).
       const bool stale = reused && r.status == 0 && r.wire_bytes == 0 &&
                          (err == httplib::Error::Read || err == httplib::Error::Write ||
                           err == httplib::Error::Unknown) &&
                          r.error != fetch_error::timeout &&
-                         steady::now() - attempt_started < opts_.read_timeout;
+                         steady::now() - attempt_started < opts.read_timeout;
       if (stale) {
-        client = make_client(u, opts_);
+        client = make_client(u, opts);
         r = response{};
-        err = run_once(*client, u, opts_, started, r);
+        err = run_once(*client, u, opts, started, r);
       }
       // Only a connection that finished its response cleanly is reused.
       if (err == httplib::Error::Success && r.error == fetch_error::none)
         pool_->checkin(key, std::move(client));
     }
-    if (!opts_.keep_non_html_body && !r.is_html()) r.body.clear();
+    if (!opts.keep_non_html_body && !r.is_html()) r.body.clear();
   } catch (const std::exception& e) {
     r.error = fetch_error::network;
     r.error_message = std::string("internal error: ") + e.what();

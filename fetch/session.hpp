@@ -79,10 +79,14 @@ class session {
 
   /// GET `u` (one hop). Never throws.
   response get(const parse::url& u);
+  /// GET `u` keeping the body whatever its media type (robots.txt, sitemaps), decoded and cut at
+  /// `max_body` bytes (then error too_large, the first bytes kept).
+  response get_any(const parse::url& u, std::size_t max_body);
 
   const options& opts() const { return opts_; }
 
  private:
+  response get_with(const parse::url& u, const options& o);
   options opts_;
   std::shared_ptr<connection_pool> pool_;
 };
