@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <unordered_set>
 #include <utility>
@@ -62,7 +63,8 @@ result<inflated> gunzip(std::string_view in, std::size_t cap) {
   for (;;) {
     feed();
     const std::size_t room = cap - out.data.size();
-    const std::size_t want = std::min(inflate_chunk, room + 1);
+    // One byte beyond the room tells "more than the cap" from "exactly the cap".
+    const std::size_t want = room >= inflate_chunk ? inflate_chunk : room + 1;
     zs.next_out = buf.get();
     zs.avail_out = static_cast<uInt>(want);
     const int rc = inflate(&zs, Z_NO_FLUSH);
@@ -122,14 +124,19 @@ class collector {
       return true;
     }
     ++valid_;
-    std::string n = normalize(*u);
-    if (seen_.count(n)) return true;
-    if (out_.urls.size() >= max_urls_) {
+    // The candidate goes into `urls` first so the seen-set can hold indexes, not copies.
+    const std::size_t k = out_.urls.size();
+    out_.urls.push_back(normalize(*u));
+    if (!seen_.insert(k).second) {
+      out_.urls.pop_back();  // a duplicate
+      return true;
+    }
+    if (k >= max_urls_) {
+      seen_.erase(k);
+      out_.urls.pop_back();
       out_.truncated = true;
       return false;
     }
-    seen_.insert(n);
-    out_.urls.push_back(std::move(n));
     return true;
   }
 
@@ -140,7 +147,16 @@ class collector {
   sitemap& out_;
   std::size_t max_urls_;
   std::size_t valid_ = 0;
-  std::unordered_set<std::string> seen_;
+  struct hash_at {
+    const std::vector<std::string>* urls;
+    std::size_t operator()(std::size_t i) const { return std::hash<std::string>{}((*urls)[i]); }
+  };
+  struct equal_at {
+    const std::vector<std::string>* urls;
+    bool operator()(std::size_t a, std::size_t b) const { return (*urls)[a] == (*urls)[b]; }
+  };
+  /// Indexes into out_.urls.
+  std::unordered_set<std::size_t, hash_at, equal_at> seen_{16, hash_at{&out_.urls}, equal_at{&out_.urls}};
 };
 
 void append_utf8(std::string& out, std::uint32_t cp) {
