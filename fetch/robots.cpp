@@ -62,9 +62,11 @@ void append_escape(std::string& out, unsigned char c) {
   out += digits[c & 0xf];
 }
 
-/// The canonical form shared by patterns and targets (see robots.hpp). '*' and '$' are left as
-/// they are: neither is unreserved, and neither is encoded.
-std::string canonical(std::string_view s) {
+/// The canonical form shared by patterns and targets (see robots.hpp). In it a raw '*' is always
+/// the wildcard and a raw '$' always the end anchor: a literal '*' or '$' (any '*' or '$' of a
+/// target, a '$' not at the end of a pattern) is written %2A / %24, as RFC 9309 2.2.3 asks, so
+/// that the pattern "/a-%2A" matches the target "/a-*".
+std::string canonical(std::string_view s, bool pattern) {
   std::string out;
   out.reserve(s.size() + 8);
   for (std::size_t i = 0; i < s.size(); ++i) {
@@ -82,7 +84,9 @@ std::string canonical(std::string_view s) {
         continue;
       }
     }
-    if (must_encode(c))
+    const bool literal_special =
+        (c == '*' && !pattern) || (c == '$' && (!pattern || i + 1 != s.size()));
+    if (must_encode(c) || literal_special)
       append_escape(out, c);
     else
       out += static_cast<char>(c);
@@ -252,7 +256,7 @@ robots robots::parse(std::string_view text) {
         e.rule.allow = kind == key_kind::allow;
         e.rule.pattern = std::string(value);
         e.rule.line = line_no;
-        e.canonical = canonical(value);
+        e.canonical = canonical(value, true);
         if (e.canonical[0] != '/' && e.canonical[0] != '*') e.canonical.insert(0, 1, '/');
         g.rules.push_back(std::move(e));
         break;
@@ -305,7 +309,7 @@ robots_verdict robots::check(std::string_view agent, std::string_view path) cons
   robots_verdict v;
   const auto groups = select(agent, &v.group);
   if (groups.empty()) return v;
-  const std::string target = path.empty() ? std::string("/") : canonical(path);
+  const std::string target = path.empty() ? std::string("/") : canonical(path, false);
   if (target.compare(0, target.find('?'), "/robots.txt") == 0) return v;
 
   const entry* best = nullptr;

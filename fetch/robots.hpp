@@ -39,7 +39,8 @@
 ///   characters (ALPHA DIGIT - . _ ~) are decoded, other escapes upper-cased, and raw octets that a
 ///   URL cannot hold (non-ASCII, controls, space, '"', '<', '>') percent-encoded. So `/%7Ejoe`
 ///   equals `/~joe` but `/a%2fb` does not equal `/a/b`, and a UTF-8 pattern matches its
-///   percent-encoded form.
+///   percent-encoded form. To match a literal '*' or '$' a pattern writes %2A or %24 (RFC 9309
+///   2.2.3): `/a-%2A` matches the target `/a-*`, and `/a-%24` matches `/a-$`.
 /// - The longest matching pattern (octets of the canonical form, `*` and `$` included) decides;
 ///   between an `allow` and a `disallow` of equal length `allow` wins; otherwise the earlier line.
 ///   Empty `allow`/`disallow` values are ignored. No matching rule: allowed. `/robots.txt` is
@@ -103,7 +104,7 @@ class robots {
     std::vector<entry> rules;
     std::optional<std::chrono::milliseconds> delay;
   };
-  /// Indexes of the groups that apply to `agent`, and the name to report.
+  /// The groups that apply to `agent` (merged, file order); `*name` gets the name to report.
   std::vector<const group*> select(std::string_view agent, std::string* name) const;
 
   std::vector<group> groups_;
