@@ -21,7 +21,7 @@ namespace crawld::actors {
 
 /// A snapshot of a running crawl (for progress lines, metrics).
 struct progress {
-  std::uint64_t pages = 0;        ///< URLs finished (any outcome)
+  std::uint64_t pages = 0;        ///< URLs requested and finished
   std::uint64_t queued = 0;       ///< admitted, not yet handed to a fetcher
   std::uint64_t in_flight = 0;    ///< handed to a fetcher, not yet finished
   std::uint64_t failures = 0;
@@ -41,7 +41,7 @@ struct fetch_event {
 struct crawl_report {
   fetch::outcome_counts outcomes;
   std::map<std::string, std::uint64_t> rejected;  ///< links not admitted, by reason
-  std::uint64_t pages = 0;
+  std::uint64_t pages = 0;       ///< URLs requested (finished URLs less robots_denied and host_parked)
   std::uint64_t admitted = 0;
   std::uint64_t unfinished = 0;  ///< admitted but not finished (interrupted crawls)
   std::uint64_t abandoned = 0;   ///< requests still in flight when the stop grace ran out
@@ -49,6 +49,8 @@ struct crawl_report {
   double seconds = 0;
   bool interrupted = false;
   std::vector<std::string> unreachable_seeds;  ///< seeds that got no HTTP response, with reason
+  std::uint64_t retries = 0;                     ///< extra attempts made for retryable failures
+  std::map<std::string, std::string> parked;     ///< hosts given up on, with the reason
 };
 
 struct hooks {

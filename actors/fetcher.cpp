@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "actors/messages.hpp"
+#include "fetch/retry_after.hpp"
 
 namespace crawld::actors {
 namespace {
@@ -26,23 +27,28 @@ std::int64_t now_ms() {
     .count();
 }
 
-/// Retry-After as delay-seconds (RFC 9110 10.2.3); an HTTP-date or garbage gives 0 for now.
+/// Retry-After in milliseconds, -1 when absent or invalid.
 std::int64_t retry_after_ms(const fetch::response& r) {
-  auto v = r.header("Retry-After");
-  if (v.empty() || v.size() > 9 || v.find_first_not_of("0123456789") != std::string::npos)
-    return 0;
-  return std::stoll(v) * 1000;
+  auto v = fetch::parse_retry_after(r.header("Retry-After"), std::chrono::system_clock::now(),
+                                    std::chrono::hours(1));
+  return v ? v->count() : -1;
 }
+
+constexpr std::size_t robots_max_bytes = 512u << 10;  // RFC 9309 asks for at least 500 KiB
+constexpr std::size_t sitemap_max_bytes = 50u << 20;  // sitemaps.org limit
+constexpr int robots_max_hops = 5;                    // RFC 9309 2.3.1.2
 
 fetched_page fetch_one(fetcher_actor self, url_task& t) {
   fetched_page p;
   p.fetched_at_ms = now_ms();
   auto u = parse::parse_url(t.url);
+  auto kind = static_cast<task_kind>(t.kind);
   if (!u) {
     p.resp.error = fetch::fetch_error::unsupported;
     p.resp.error_message = "not a URL";
   } else {
-    p.resp = self->state.session->get(*u);
+    auto& ses = *self->state.session;
+    p.resp = kind == task_kind::sitemap ? ses.get_any(*u, sitemap_max_bytes) : ses.get(*u);
     if (p.resp.is_redirect()) {
       auto loc = p.resp.header("Location");
       if (auto target = loc.empty() ? std::nullopt : parse::parse_url(loc, &*u))
@@ -54,7 +60,33 @@ fetched_page fetch_one(fetcher_actor self, url_task& t) {
   return p;
 }
 
+/// Fetches robots.txt, following up to five redirects itself (they are not crawl URLs).
+robots_result fetch_robots(fetcher_actor self, const url_task& t, fetch::response& last) {
+  auto u = parse::parse_url(t.url);
+  int hops = 0;
+  while (u) {
+    last = self->state.session->get_any(*u, robots_max_bytes);
+    if (!last.is_redirect() || hops++ == robots_max_hops)
+      break;
+    auto loc = last.header("Location");
+    auto next = loc.empty() ? std::nullopt : parse::parse_url(loc, &*u);
+    if (!next || (next->scheme != "http" && next->scheme != "https"))
+      break;
+    u = std::move(next);
+  }
+  bool got_response = last.status != 0 && last.error != fetch::fetch_error::timeout &&
+                      last.error != fetch::fetch_error::connect && last.error != fetch::fetch_error::network;
+  auto rf = fetch::robots_from_response(last.status, got_response, last.body);
+  robots_result r;
+  r.rules = std::make_shared<const fetch::robots>(std::move(rf.rules));
+  r.temporary = rf.temporary;
+  r.no_response = !got_response;
+  r.detail = got_response ? "HTTP " + std::to_string(last.status) : last.error_message;
+  return r;
+}
+
 void step(fetcher_actor self);
+void fetch_and_pass_on(fetcher_actor self, url_task& t);
 
 void maybe_quit(fetcher_actor self) {
   if (self->state.done && self->state.outstanding == 0)
@@ -69,29 +101,46 @@ void on_task(fetcher_actor self, url_task& t) {
   }
   self->request(self->state.semaphore, caf::infinite, acquire_atom::value)
     .then([self, t = std::move(t)](caf::ok_atom) mutable {
-      auto& st = self->state;
-      auto page = fetch_one(self, t);
-      self->send(st.semaphore, release_atom::value);
-      self->send(st.limiter, release_atom::value, page.task.host_key, page.resp.status,
-                 retry_after_ms(page.resp));
-      ++st.outstanding;
-      self->request(st.parser, caf::infinite, parse_atom::value, std::move(page))
-        .then(
-          [self](caf::ok_atom) {
-            --self->state.outstanding;
-            if (self->state.blocked) {
-              self->state.blocked = false;
-              step(self);
-            }
-            maybe_quit(self);
-          },
-          [self](caf::error&) {
-            --self->state.outstanding;
-            self->state.done = true;
-            maybe_quit(self);
-          });
-      step(self);
+      auto key = t.host_key;
+      self->request(self->state.limiter, caf::infinite, started_atom::value, key)
+        .then([self, t = std::move(t)](caf::ok_atom) mutable { fetch_and_pass_on(self, t); });
     });
+}
+
+void fetch_and_pass_on(fetcher_actor self, url_task& t) {
+  auto& st = self->state;
+  if (static_cast<task_kind>(t.kind) == task_kind::robots) {
+    fetch::response last;
+    auto r = fetch_robots(self, t, last);
+    self->send(st.semaphore, release_atom::value);
+    self->send(st.limiter, release_atom::value, t.host_key, last.status, r.temporary, retry_after_ms(last));
+    self->send(st.queue, robots_atom::value, t.host_key, std::move(r));
+    return step(self);
+  }
+  auto page = fetch_one(self, t);
+  self->send(st.semaphore, release_atom::value);
+  auto o = fetch::classify(page.resp);
+  bool failed = o == fetch::outcome::timeout || o == fetch::outcome::network_error ||
+                o == fetch::outcome::server_error || page.resp.status == 429;
+  self->send(st.limiter, release_atom::value, page.task.host_key, page.resp.status, failed,
+             retry_after_ms(page.resp));
+  ++st.outstanding;
+  self->request(st.parser, caf::infinite, parse_atom::value, std::move(page))
+    .then(
+      [self](caf::ok_atom) {
+        --self->state.outstanding;
+        if (self->state.blocked) {
+          self->state.blocked = false;
+          step(self);
+        }
+        maybe_quit(self);
+      },
+      [self](caf::error&) {
+        --self->state.outstanding;
+        self->state.done = true;
+        maybe_quit(self);
+      });
+  step(self);
 }
 
 void step(fetcher_actor self) {

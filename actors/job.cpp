@@ -52,6 +52,8 @@ void finish(job_actor self, bool interrupted) {
         r.admitted = qs.admitted;
         r.unfinished = qs.admitted - qs.finished;
         r.abandoned = qs.in_flight;
+        r.retries = qs.retries;
+        r.parked = qs.parked;
         for (auto& [k, v] : qs.rejected)
           r.rejected[k] += v;
         close_and_report(self);
@@ -111,14 +113,37 @@ caf::behavior job(job_actor self, conf::crawl_options opts, std::chrono::millise
       auto& sys = self->system();
       st.reporter = self->current_sender();
       st.started = steady::now();
-      st.limiter = spawn_rate_limiter(sys, st.opts.per_host, st.opts.delay);
-      st.semaphore = spawn_semaphore(sys, st.opts.concurrency);
-      st.queue = spawn_queue(sys, st.limiter, self, queue_config{st.opts.max_pages});
+      const auto& o = st.opts;
+      limiter_config lc;
+      lc.per_host = o.per_host;
+      lc.delay = o.delay;
+      lc.rules = o.domain_rules;
+      lc.backoff_base = o.backoff_base;
+      lc.backoff_max = o.backoff_max;
+      st.limiter = spawn_rate_limiter(sys, std::move(lc));
+      st.semaphore = spawn_semaphore(sys, o.concurrency);
+      queue_config qc;
+      qc.max_pages = o.max_pages;
+      qc.max_pages_per_host = o.max_pages_per_host;
+      qc.obey_robots = o.obey_robots;
+      qc.agent = fetch::product_token(o.user_agent.empty() ? "crawld" : o.user_agent);
+      qc.robots_ttl = o.robots_ttl;
+      qc.max_crawl_delay = o.max_crawl_delay;
+      qc.robots_attempts = o.robots_attempts;
+      qc.robots_retry_base = o.backoff_base;
+      qc.park_after = o.park_after;
+      qc.sitemaps = o.sitemaps;
+      qc.sitemap_probe = o.sitemap_probe;
+      st.queue = spawn_queue(sys, st.limiter, self, std::move(qc));
       st.storage = spawn_storage(sys, std::move(st.db), self);
       int parsers = st.opts.parsers > 0 ? st.opts.parsers
                                         : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-      st.parsers = spawn_parser_pool(sys, parsers, parser_config{st.scope, st.opts.max_redirects},
-                                     st.queue, st.storage, self);
+      parser_config pc;
+      pc.scope = st.scope;
+      pc.traps = o.traps;
+      pc.max_redirects = o.max_redirects;
+      pc.max_retries = o.max_retries;
+      st.parsers = spawn_parser_pool(sys, parsers, std::move(pc), st.queue, st.storage, self);
       for (auto& a : {st.limiter, st.semaphore, st.queue, st.storage, st.parsers})
         self->link_to(a);
       self->request(st.queue, caf::infinite, add_atom::value, std::move(seeds))
@@ -149,11 +174,12 @@ caf::behavior job(job_actor self, conf::crawl_options opts, std::chrono::millise
       auto& st = self->state;
       auto& r = st.report;
       r.outcomes.add(d.event.result);
-      ++r.pages;
+      if (d.event.result != fetch::outcome::robots_denied && d.event.result != fetch::outcome::host_parked)
+        ++r.pages;
       r.bytes += d.event.bytes;
       for (auto& [k, v] : d.rejected)
         r.rejected[k] += v;
-      if (d.seed && d.event.status == 0)
+      if (d.seed && d.unreachable)
         st.seed_failures[d.event.url] = d.event.detail.empty() ? fetch::to_string(d.event.result) : d.event.detail;
       if (st.keep_events && st.events.size() < max_buffered_events)
         st.events.push_back(std::move(d.event));

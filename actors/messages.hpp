@@ -3,9 +3,12 @@
 /// Internal to actors/: the rest of crawld talks to the engine through engine.hpp.
 ///
 /// Flow (one URL): fetcher --next--> queue (replies when the rate limiter granted a host) ;
-/// fetcher --acquire--> semaphore ; blocking GET ; fetcher --release--> semaphore, rate_limiter ;
-/// fetcher --parse--> parser pool ; parser --store--> storage ; parser --done--> queue (outlinks)
-/// and --page_done--> job. The queue tells the job `idle` when every admitted URL is done.
+/// fetcher --acquire--> semaphore ; --started--> rate_limiter (the gate) ; blocking GET ;
+/// fetcher --release--> semaphore, rate_limiter ; fetcher --parse--> parser pool ;
+/// parser --store--> storage ; parser --done--> queue (outlinks) and --page_done--> job, or
+/// parser --retry--> queue for a retryable failure. A host's first task is its robots.txt, which
+/// the fetcher answers with --robots--> queue. The queue tells the job `idle` when every admitted
+/// URL is done.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -15,6 +18,7 @@
 
 #include "actors/engine.hpp"
 #include "fetch/outcome.hpp"
+#include "fetch/robots.hpp"
 #include "fetch/session.hpp"
 #include "parse/scope.hpp"
 #include "storage/page.hpp"
@@ -45,6 +49,11 @@ using report_atom = caf::atom_constant<caf::atom("report")>;
 using progress_atom = caf::atom_constant<caf::atom("progress")>;
 using fail_atom = caf::atom_constant<caf::atom("fail")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
+using delay_atom = caf::atom_constant<caf::atom("delay")>;
+using retry_atom = caf::atom_constant<caf::atom("retry")>;
+using robots_atom = caf::atom_constant<caf::atom("robots")>;
+
+enum class task_kind : std::uint8_t { page = 0, robots = 1, sitemap = 2 };
 
 /// One admitted URL on its way through the crawl.
 struct url_task {
@@ -52,12 +61,22 @@ struct url_task {
   std::string host_key;  ///< scheme://host:port: the politeness key
   std::int32_t depth = 0;
   std::vector<std::string> chain;  ///< URLs that redirected here, in order
+  std::uint8_t kind = 0;           ///< task_kind
+  std::uint8_t attempt = 0;        ///< retries so far
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, url_task& x) {
-  return f(caf::meta::type_name("url_task"), x.url, x.host_key, x.depth, x.chain);
+  return f(caf::meta::type_name("url_task"), x.url, x.host_key, x.depth, x.chain, x.kind, x.attempt);
 }
+
+/// What a robots.txt fetch decided for a host (fetcher -> queue). Local only.
+struct robots_result {
+  std::shared_ptr<const fetch::robots> rules;
+  bool temporary = false;  ///< 5xx or unreachable: disallow all for now, try again later
+  bool no_response = false;  ///< the host did not answer at all
+  std::string detail;      ///< e.g. "HTTP 503" or the network error
+};
 
 /// A fetched hop, from a fetcher to a parser. Local only (never crosses nodes).
 struct fetched_page {
@@ -71,32 +90,52 @@ struct fetched_page {
 struct page_done {
   fetch_event event;
   bool seed = false;
+  bool unreachable = false;  ///< the host gave no HTTP response (refused, timed out, reset)
   std::vector<std::pair<std::string, std::uint64_t>> rejected;  ///< links not admitted, by reason
 };
 
 /// The queue's counters, for progress and the report.
 struct queue_stats {
-  std::uint64_t admitted = 0, finished = 0, queued = 0, in_flight = 0;
+  std::uint64_t admitted = 0, finished = 0, queued = 0, in_flight = 0, retries = 0;
   std::map<std::string, std::uint64_t> rejected;
+  std::map<std::string, std::string> parked;  ///< host key -> why
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, queue_stats& x) {
   return f(caf::meta::type_name("queue_stats"), x.admitted, x.finished, x.queued, x.in_flight,
-           x.rejected);
+           x.retries, x.rejected, x.parked);
 }
 
 struct queue_config {
   std::uint64_t max_pages = 0;
+  std::uint64_t max_pages_per_host = 0;
+  bool obey_robots = true;
+  std::string agent;  ///< robots.txt product token
+  std::chrono::milliseconds robots_ttl{24 * 3600 * 1000};
+  std::chrono::milliseconds max_crawl_delay{30'000};
+  int robots_attempts = 3;
+  std::chrono::milliseconds robots_retry_base{1000};
+  int park_after = 10;
+  bool sitemaps = false, sitemap_probe = false;
+};
+
+struct limiter_config {
+  int per_host = 1;
+  std::chrono::milliseconds delay{0};
+  std::vector<conf::domain_rule> rules;
+  std::chrono::milliseconds backoff_base{1000}, backoff_max{60'000};
 };
 
 struct parser_config {
   std::shared_ptr<const parse::scope> scope;
+  parse::trap_limits traps;
   int max_redirects = 10;
+  int max_retries = 2;
 };
 
 caf::actor spawn_semaphore(caf::actor_system& sys, int permits);
-caf::actor spawn_rate_limiter(caf::actor_system& sys, int per_host, std::chrono::milliseconds delay);
+caf::actor spawn_rate_limiter(caf::actor_system& sys, limiter_config cfg);
 caf::actor spawn_queue(caf::actor_system& sys, caf::actor limiter, caf::actor job, queue_config cfg);
 caf::actor spawn_storage(caf::actor_system& sys, std::shared_ptr<storage::store> st, caf::actor job);
 caf::actor spawn_parser_pool(caf::actor_system& sys, int n, parser_config cfg, caf::actor queue,
@@ -112,6 +151,7 @@ caf::actor spawn_fetcher(caf::actor_system& sys, fetch::options opts,
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crawld::actors::fetched_page)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crawld::actors::page_done)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crawld::actors::robots_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crawld::actors::progress)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crawld::actors::crawl_report)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crawld::storage::page_record)

@@ -6,6 +6,7 @@
 
 #include "actors/messages.hpp"
 #include "parse/links.hpp"
+#include "parse/sitemap.hpp"
 
 namespace crawld::actors {
 namespace {
@@ -43,9 +44,25 @@ caf::behavior parser(caf::stateful_actor<parser_state>* self, parser_config cfg,
     [self](parse_atom, fetched_page& p) -> caf::result<caf::ok_atom> {
       auto& st = self->state;
       auto o = fetch::classify(p.resp);
+      page_done done;
+      done.seed = p.task.depth == 0 && p.task.chain.empty() && p.task.kind == 0;
+      done.unreachable = p.resp.status == 0 && (o == fetch::outcome::network_error || o == fetch::outcome::timeout);
+      done.event = fetch_event{p.task.url, o, p.resp.status, p.resp.wire_bytes, p.resp.elapsed,
+                               p.resp.error_message.empty() ? p.redirect_to : p.resp.error_message};
+
+      bool retryable = o == fetch::outcome::timeout || o == fetch::outcome::network_error ||
+                       o == fetch::outcome::server_error || p.resp.status == 429;
+      if (retryable && p.task.attempt < st.cfg.max_retries) {
+        auto t = std::move(p.task);
+        ++t.attempt;
+        self->send(st.queue, retry_atom::value, std::move(t), std::move(done));
+        return caf::ok_atom::value;
+      }
+
       std::vector<url_task> links;
       std::map<std::string, std::uint64_t> rejected;
-      auto consider = [&](const std::string& target, int depth, std::vector<std::string> chain) {
+      auto consider = [&](const std::string& target, int depth, std::vector<std::string> chain,
+                          task_kind kind) {
         auto u = parse::parse_url(target);
         if (!u) {
           ++rejected["bad_url"];
@@ -56,9 +73,16 @@ caf::behavior parser(caf::stateful_actor<parser_state>* self, parser_config cfg,
           ++rejected[parse::to_string(verdict)];
           return;
         }
-        links.push_back(url_task{target, u->host_key(), depth, std::move(chain)});
+        auto trap = parse::check_trap(*u, target, st.cfg.traps);
+        if (trap != parse::trap_verdict::ok) {
+          ++rejected[parse::to_string(trap)];
+          return;
+        }
+        links.push_back(url_task{target, u->host_key(), depth, std::move(chain),
+                                 static_cast<std::uint8_t>(kind), 0});
       };
       auto rec = make_record(p, o);
+      auto kind = static_cast<task_kind>(p.task.kind);
       if (o == fetch::outcome::redirect) {
         if (p.redirect_to.empty()) {
           ++rejected["bad_redirect"];
@@ -67,8 +91,20 @@ caf::behavior parser(caf::stateful_actor<parser_state>* self, parser_config cfg,
         } else {
           auto chain = p.task.chain;
           chain.push_back(p.task.url);
-          consider(p.redirect_to, p.task.depth, std::move(chain));
+          consider(p.redirect_to, p.task.depth, std::move(chain), kind);
         }
+      } else if (o == fetch::outcome::ok && kind == task_kind::sitemap) {
+        if (auto sm = parse::parse_sitemap(p.resp.body)) {
+          bool index = sm->kind == parse::sitemap_kind::index;
+          rec.outlinks = static_cast<std::uint32_t>(sm->urls.size());
+          if (sm->invalid > 0)
+            rejected["bad_url"] += sm->invalid;
+          for (const auto& l : sm->urls)
+            consider(l, index ? p.task.depth : p.task.depth + 1, {}, index ? task_kind::sitemap : task_kind::page);
+        } else {
+          done.event.detail = sm.message();
+        }
+        p.resp.body.clear();  // the listed URLs are what matters; sitemaps can be 50 MB
       } else if (o == fetch::outcome::ok && p.resp.is_html()) {
         auto base = parse::parse_url(p.task.url);
         if (base) {
@@ -79,23 +115,21 @@ caf::behavior parser(caf::stateful_actor<parser_state>* self, parser_config cfg,
           for (const auto& s : pl.skipped)
             ++rejected[parse::to_string(s.reason)];
           for (const auto& l : pl.follow)
-            consider(l, p.task.depth + 1, {});
+            consider(l, p.task.depth + 1, {}, task_kind::page);
         }
       }
       if (o == fetch::outcome::ok || o == fetch::outcome::too_large)
         rec.body = std::move(p.resp.body);
-
-      page_done done;
-      done.seed = p.task.depth == 0 && p.task.chain.empty();
-      done.event = fetch_event{p.task.url, o, p.resp.status, p.resp.wire_bytes, p.resp.elapsed,
-                               p.resp.error_message.empty() ? p.redirect_to : p.resp.error_message};
       done.rejected.assign(rejected.begin(), rejected.end());
+      // A host counts as failing on transport errors and 5xx; a 404 is the page's problem.
+      bool host_failed = retryable;
 
       auto rp = self->make_response_promise();
       self->request(st.storage, caf::infinite, store_atom::value, std::move(rec))
         .then(
-          [self, rp, links = std::move(links), done = std::move(done)](caf::ok_atom) mutable {
-            self->send(self->state.queue, done_atom::value, std::move(links));
+          [self, rp, key = p.task.host_key, host_failed, links = std::move(links),
+           done = std::move(done)](caf::ok_atom) mutable {
+            self->send(self->state.queue, done_atom::value, key, host_failed, std::move(links));
             self->send(self->state.job, std::move(done));
             rp.deliver(caf::ok_atom::value);
           },

@@ -1,11 +1,21 @@
-// The rate limiter actor: per-host politeness. The queue asks for a host (`next`-style request,
-// one outstanding per host); the reply comes when the host is below its in-flight limit and its
-// next allowed start time has come. The queue reports `started` when it hands the URL out, which
-// starts the delay clock, so a grant that waited for a fetcher never shortens the gap.
+// The rate limiter actor: per-host politeness.
+//
+// Grants: the queue asks for a host (one request outstanding per host); the reply comes when the
+// host is below its in-flight limit, its next allowed start has come, and - when the host has a
+// delay - no earlier grant is still on its way to the wire.
+// Gate: a fetcher asks `started` right before it sends the request; the reply comes when the
+// host's next allowed start has come, and stamps the next one (now + delay). Stamping at the gate,
+// after the permit, keeps the gap between two requests' starts at the delay or more even when a
+// grant waited for a fetcher or a fetcher waited for a permit.
+// Release: a fetcher reports each finished request; 429/503 with Retry-After pause the host for
+// that long, other failures (5xx, timeouts, network errors) back off exponentially with jitter.
 #include <algorithm>
+#include <deque>
+#include <functional>
 #include <unordered_map>
 
 #include "actors/messages.hpp"
+#include "fetch/retry_after.hpp"
 
 namespace crawld::actors {
 namespace {
@@ -13,71 +23,137 @@ namespace {
 using clock_type = std::chrono::steady_clock;
 
 struct host_state {
-  int in_flight = 0;
+  bool configured = false;
+  int per_host = 1;
+  std::chrono::milliseconds delay{0};        // configured (or rule) delay
+  std::chrono::milliseconds crawl_delay{0};  // from robots.txt
+  int in_flight = 0;      // granted, not yet released
+  int unstarted = 0;      // granted, not yet through the gate
+  int failures = 0;       // consecutive
   clock_type::time_point next_allowed{};
-  caf::response_promise waiting;  // the queue's pending request, if any
   bool wants = false;
+  caf::response_promise grant;               // the queue's pending request
+  std::deque<caf::response_promise> gate;    // fetchers waiting to start
   bool timer = false;
+
+  std::chrono::milliseconds effective_delay() const { return std::max(delay, crawl_delay); }
 };
 
 struct limiter_state {
-  int per_host = 1;
-  std::chrono::milliseconds delay{0};
+  limiter_config cfg;
   std::unordered_map<std::string, host_state> hosts;
+  std::uint64_t jitter = 0;
 };
 
-caf::behavior rate_limiter(caf::stateful_actor<limiter_state>* self, int per_host,
-                           std::chrono::milliseconds delay) {
-  self->state.per_host = per_host;
-  self->state.delay = delay;
-  // Grants the host's waiting request if its limits allow, or arms a timer for when they will.
-  auto try_grant = [self](const std::string& key) {
-    auto& h = self->state.hosts[key];
-    if (!h.wants || h.in_flight >= self->state.per_host)
-      return;
-    auto now = clock_type::now();
-    if (now < h.next_allowed) {
-      if (!h.timer) {
-        h.timer = true;
-        self->delayed_send(self, h.next_allowed - now, wake_atom::value, key);
-      }
-      return;
+using limiter_actor = caf::stateful_actor<limiter_state>*;
+
+std::string host_of(const std::string& key) {
+  auto start = key.find("://");
+  start = start == std::string::npos ? 0 : start + 3;
+  auto end = key.rfind(':');
+  if (end == std::string::npos || end < start)
+    end = key.size();
+  return key.substr(start, end - start);
+}
+
+host_state& host(limiter_actor self, const std::string& key) {
+  auto& st = self->state;
+  auto& h = st.hosts[key];
+  if (!h.configured) {
+    h.configured = true;
+    h.per_host = st.cfg.per_host;
+    h.delay = st.cfg.delay;
+    if (auto* r = conf::match_rule(st.cfg.rules, host_of(key))) {
+      if (r->per_host)
+        h.per_host = *r->per_host;
+      if (r->delay)
+        h.delay = *r->delay;
     }
-    h.wants = false;
-    ++h.in_flight;
-    h.waiting.deliver(grant_atom::value);
-  };
+  }
+  return h;
+}
+
+void arm(limiter_actor self, const std::string& key, host_state& h) {
+  if (h.timer)
+    return;
+  h.timer = true;
+  auto wait = std::max(h.next_allowed - clock_type::now(), clock_type::duration::zero());
+  self->delayed_send(self, wait, wake_atom::value, key);
+}
+
+// Opens the gate for waiting fetchers and grants the queue's request, as far as the limits allow.
+void pump(limiter_actor self, const std::string& key) {
+  auto& h = host(self, key);
+  auto now = clock_type::now();
+  while (!h.gate.empty()) {
+    if (now < h.next_allowed)
+      return arm(self, key, h);
+    h.next_allowed = now + h.effective_delay();
+    h.gate.front().deliver(caf::ok_atom::value);
+    h.gate.pop_front();
+  }
+  if (!h.wants || h.in_flight >= h.per_host)
+    return;
+  if (h.effective_delay().count() > 0 && h.unstarted > 0)
+    return;  // the next grant waits until the previous one has started
+  if (now < h.next_allowed)
+    return arm(self, key, h);
+  h.wants = false;
+  ++h.in_flight;
+  ++h.unstarted;
+  h.grant.deliver(grant_atom::value);
+}
+
+caf::behavior rate_limiter(limiter_actor self, limiter_config cfg) {
+  self->state.cfg = std::move(cfg);
   return {
-    [self, try_grant](grant_atom, const std::string& key) -> caf::result<grant_atom> {
-      auto& h = self->state.hosts[key];
+    [self](grant_atom, const std::string& key) -> caf::result<grant_atom> {
+      auto& h = host(self, key);
       h.wants = true;
-      h.waiting = self->make_response_promise();
-      try_grant(key);
-      return h.waiting;
+      h.grant = self->make_response_promise();
+      pump(self, key);
+      return h.grant;
     },
-    [self, try_grant](wake_atom, const std::string& key) {
-      self->state.hosts[key].timer = false;
-      try_grant(key);
+    [self](started_atom, const std::string& key) -> caf::result<caf::ok_atom> {
+      auto& h = host(self, key);
+      if (h.unstarted > 0)
+        --h.unstarted;
+      auto rp = self->make_response_promise();
+      h.gate.push_back(rp);
+      pump(self, key);
+      return rp;
     },
-    [self](started_atom, const std::string& key) {
-      auto& h = self->state.hosts[key];
-      h.next_allowed = std::max(h.next_allowed, clock_type::now() + self->state.delay);
+    [self](wake_atom, const std::string& key) {
+      host(self, key).timer = false;
+      pump(self, key);
     },
-    [self, try_grant](release_atom, const std::string& key, int status, std::int64_t retry_after_ms) {
-      auto& h = self->state.hosts[key];
+    [self](delay_atom, const std::string& key, std::int64_t crawl_delay_ms) {
+      host(self, key).crawl_delay = std::chrono::milliseconds(crawl_delay_ms);
+    },
+    [self](release_atom, const std::string& key, int status, bool failed, std::int64_t retry_after_ms) {
+      auto& st = self->state;
+      auto& h = host(self, key);
       if (h.in_flight > 0)
         --h.in_flight;
-      if ((status == 429 || status == 503) && retry_after_ms > 0)
-        h.next_allowed = std::max(h.next_allowed, clock_type::now() + std::chrono::milliseconds(retry_after_ms));
-      try_grant(key);
+      auto now = clock_type::now();
+      if ((status == 429 || status == 503) && retry_after_ms >= 0) {
+        h.next_allowed = std::max(h.next_allowed, now + std::chrono::milliseconds(retry_after_ms));
+      } else if (failed) {
+        ++h.failures;
+        auto pause = fetch::backoff_delay(h.failures, st.cfg.backoff_base, st.cfg.backoff_max, ++st.jitter);
+        h.next_allowed = std::max(h.next_allowed, now + pause);
+      } else {
+        h.failures = 0;
+      }
+      pump(self, key);
     },
   };
 }
 
 }  // namespace
 
-caf::actor spawn_rate_limiter(caf::actor_system& sys, int per_host, std::chrono::milliseconds delay) {
-  return sys.spawn(rate_limiter, per_host, delay);
+caf::actor spawn_rate_limiter(caf::actor_system& sys, limiter_config cfg) {
+  return sys.spawn(rate_limiter, std::move(cfg));
 }
 
 }  // namespace crawld::actors

@@ -42,6 +42,10 @@ void print_summary(const actors::crawl_report& r, std::ostream& out) {
     }
     out << '\n';
   }
+  if (r.retries > 0)
+    out << "retries: " << r.retries << '\n';
+  for (const auto& [host, why] : r.parked)
+    out << "parked host: " << host << " (" << why << ")\n";
   if (r.interrupted)
     out << "unfinished: " << r.unfinished << " admitted URLs were not fetched\n";
 }

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include "app/commands.hpp"
+#include "app/robots_cmd.hpp"
 
 namespace crawld::app {
 
@@ -13,6 +14,36 @@ namespace {
 
 std::chrono::milliseconds seconds_to_ms(double s) {
   return std::chrono::milliseconds(static_cast<long long>(s * 1000));
+}
+
+/// "GLOB:delay=MS,per-host=N" (either setting may be left out).
+bool parse_domain_rule(const std::string& text, conf::domain_rule& out) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0)
+    return false;
+  out.glob = text.substr(0, colon);
+  std::string rest = text.substr(colon + 1);
+  std::size_t pos = 0;
+  while (pos <= rest.size()) {
+    auto comma = rest.find(',', pos);
+    auto item = rest.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    auto eq = item.find('=');
+    if (eq == std::string::npos)
+      return false;
+    auto key = item.substr(0, eq), value = item.substr(eq + 1);
+    if (value.empty() || value.find_first_not_of("0123456789") != std::string::npos || value.size() > 9)
+      return false;
+    if (key == "delay")
+      out.delay = std::chrono::milliseconds(std::stoll(value));
+    else if (key == "per-host")
+      out.per_host = std::stoi(value);
+    else
+      return false;
+    if (comma == std::string::npos)
+      break;
+    pos = comma + 1;
+  }
+  return out.delay || out.per_host;
 }
 
 }  // namespace
@@ -52,8 +83,34 @@ int main(int argc, char** argv) {
   crawl->add_option("--max-redirects", co.max_redirects, "Redirect hops followed from one URL")->capture_default_str();
   crawl->add_flag("--keep-non-html", co.keep_non_html_body, "Store bodies of non-HTML responses too");
   crawl->add_option("--parsers", co.parsers, "Parser actors (0: one per core)")->capture_default_str();
+  bool ignore_robots = false;
+  double max_crawl_delay_s = 30, robots_ttl_h = 24;
+  long long backoff_ms = 1000;
+  std::vector<std::string> domain_rules;
+  crawl->add_flag("--ignore-robots", ignore_robots, "Do not fetch or obey robots.txt (be sure you may)");
+  crawl->add_option("--robots-ttl", robots_ttl_h, "Hours a fetched robots.txt stays valid")->capture_default_str();
+  crawl->add_option("--max-crawl-delay", max_crawl_delay_s, "Park hosts whose robots.txt asks for a longer Crawl-delay, seconds")->capture_default_str();
+  crawl->add_option("--retries", co.max_retries, "Extra attempts for 5xx, 429, timeouts and network errors")->capture_default_str();
+  crawl->add_option("--park-after", co.park_after, "Park a host after this many consecutive failures")->capture_default_str();
+  crawl->add_option("--backoff", backoff_ms, "First back-off after a failure, ms (doubles per failure, with jitter)")->capture_default_str();
+  crawl->add_option("--domain-rule", domain_rules, "Per-domain politeness 'GLOB:delay=MS,per-host=N' (repeatable; first match wins)");
+  crawl->add_option("--max-pages-per-host", co.max_pages_per_host, "Admit at most this many URLs per host (0: unlimited)")->capture_default_str();
+  crawl->add_option("--max-url-length", co.traps.max_url_length, "Skip longer URLs (0: no limit)")->capture_default_str();
+  crawl->add_option("--max-path-segments", co.traps.max_path_segments, "Skip URLs with more path segments (0: no limit)")->capture_default_str();
+  crawl->add_option("--max-segment-repeats", co.traps.max_segment_repeats, "Skip URLs repeating one path segment more often (0: no limit)")->capture_default_str();
+  crawl->add_option("--max-query-params", co.traps.max_query_params, "Skip URLs with more query parameters (0: no limit)")->capture_default_str();
+  crawl->add_flag("--sitemaps", co.sitemaps, "Also crawl the sitemaps listed in robots.txt");
+  crawl->add_flag("--sitemap-probe", co.sitemap_probe, "Also try /sitemap.xml on every host");
   crawl->add_flag("-q,--quiet", cf.quiet, "No progress line and no summary");
   crawl->add_flag("-v,--verbose", cf.verbose, "One line per finished URL");
+
+  // robots
+  std::string robots_source, robots_agent;
+  std::vector<std::string> robots_urls;
+  auto* robots = cli.add_subcommand("robots", "Check URLs against a robots.txt file or URL, showing the rule that decided");
+  robots->add_option("source", robots_source, "robots.txt file, or its http(s) URL")->required();
+  robots->add_option("agent", robots_agent, "User agent (its product token is matched)")->required();
+  robots->add_option("urls", robots_urls, "URLs to check")->required();
 
   // stats
   std::string stats_db;
@@ -115,10 +172,27 @@ int main(int argc, char** argv) {
     }
     if (co.user_agent.empty())
       co.user_agent = std::string("crawld/") + CRAWLD_VERSION;
+    co.obey_robots = !ignore_robots;
+    if (ignore_robots)
+      print_error("warning: --ignore-robots: robots.txt is neither fetched nor obeyed");
+    co.max_crawl_delay = seconds_to_ms(max_crawl_delay_s);
+    co.robots_ttl = seconds_to_ms(robots_ttl_h * 3600);
+    co.backoff_base = std::chrono::milliseconds(backoff_ms);
+    co.backoff_max = std::max(co.backoff_max, co.backoff_base);
+    for (const auto& text : domain_rules) {
+      conf::domain_rule r;
+      if (!parse_domain_rule(text, r)) {
+        print_error("--domain-rule must look like 'GLOB:delay=MS,per-host=N', got '" + text + "'");
+        return 2;
+      }
+      co.domain_rules.push_back(std::move(r));
+    }
     return cmd_crawl(std::move(co), cf);
   }
   if (*stats)
     return cmd_stats(stats_db, stats_top);
+  if (*robots)
+    return cmd_robots(robots_source, robots_agent, robots_urls);
   if (*url)
     return cmd_url(url_base, url_hrefs);
   if (*links)

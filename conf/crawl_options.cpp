@@ -4,6 +4,35 @@
 
 namespace crawld::conf {
 
+bool glob_match(std::string_view p, std::string_view t) {
+  // Iterative matcher with one backtrack point: linear in practice, never exponential.
+  std::size_t pi = 0, ti = 0, star = std::string_view::npos, mark = 0;
+  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+  while (ti < t.size()) {
+    if (pi < p.size() && (p[pi] == '?' || lower(p[pi]) == lower(t[ti]))) {
+      ++pi;
+      ++ti;
+    } else if (pi < p.size() && p[pi] == '*') {
+      star = pi++;
+      mark = ti;
+    } else if (star != std::string_view::npos) {
+      pi = star + 1;
+      ti = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (pi < p.size() && p[pi] == '*') ++pi;
+  return pi == p.size();
+}
+
+const domain_rule* match_rule(const std::vector<domain_rule>& rules, std::string_view host) {
+  for (const auto& r : rules)
+    if (glob_match(r.glob, host))
+      return &r;
+  return nullptr;
+}
+
 result<void> validate(const crawl_options& o) {
   if (o.seeds.empty())
     return make_error("no seed URL given");
@@ -29,6 +58,22 @@ result<void> validate(const crawl_options& o) {
     return make_error("--max-body must be positive");
   if (o.max_redirects < 0 || o.max_redirects > 100)
     return make_error("--max-redirects must be between 0 and 100");
+  if (o.max_retries < 0 || o.max_retries > 10)
+    return make_error("--retries must be between 0 and 10");
+  if (o.park_after < 1)
+    return make_error("--park-after must be at least 1");
+  if (o.robots_attempts < 1)
+    return make_error("robots attempts must be at least 1");
+  if (o.backoff_base.count() < 0 || o.backoff_max < o.backoff_base)
+    return make_error("back-off base must be >= 0 and <= its maximum");
+  for (const auto& r : o.domain_rules) {
+    if (r.glob.empty())
+      return make_error("domain rule with an empty glob");
+    if (r.per_host && (*r.per_host < 1 || *r.per_host > 1024))
+      return make_error("domain rule '" + r.glob + "': per-host must be between 1 and 1024");
+    if (r.delay && r.delay->count() < 0)
+      return make_error("domain rule '" + r.glob + "': delay must not be negative");
+  }
   for (const auto& [k, v] : o.headers)
     if (k.empty() || k.find_first_of(":\r\n ") != std::string::npos || v.find_first_of("\r\n") != std::string::npos)
       return make_error("bad header name or value: '" + k + "'");

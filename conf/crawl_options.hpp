@@ -2,14 +2,25 @@
 /// Everything one crawl job is configured with, whatever set it (CLI flags now, job files later),
 /// and its validation. Plain data; `validate` is pure.
 #include <chrono>
+#include <optional>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "base/result.hpp"
+#include "parse/trap_guard.hpp"
 
 namespace crawld::conf {
+
+/// Politeness override for hosts matching a glob ('*' any run, '?' one character; matched against
+/// the host name, case-insensitively), like Colly's LimitRule or Scrapy's download slots.
+struct domain_rule {
+  std::string glob;
+  std::optional<std::chrono::milliseconds> delay;
+  std::optional<int> per_host;
+};
 
 struct crawl_options {
   std::vector<std::string> seeds;           ///< absolute http(s) URLs
@@ -28,9 +39,31 @@ struct crawl_options {
   bool keep_non_html_body = false;
   int max_redirects = 10;                   ///< hops followed from one URL
   int parsers = 0;                          ///< parser actors; 0 = one per core
+
+  // Politeness (robots.txt, back-off, retries).
+  bool obey_robots = true;
+  std::chrono::milliseconds robots_ttl{24 * 3600 * 1000};   ///< refetch robots.txt after this
+  std::chrono::milliseconds max_crawl_delay{30'000};        ///< hosts asking for more are parked
+  int robots_attempts = 3;              ///< robots.txt fetches before a 5xx/unreachable host is given up
+  int max_retries = 2;                  ///< extra attempts for a retryable failure (5xx, 429, timeout, network)
+  int park_after = 10;                  ///< consecutive failures after which a host is parked
+  std::chrono::milliseconds backoff_base{1000}, backoff_max{60'000};
+  std::vector<domain_rule> domain_rules;  ///< first matching rule wins
+
+  // Spider-trap guards.
+  parse::trap_limits traps;
+  std::uint64_t max_pages_per_host = 0;  ///< 0: unlimited
+
+  bool sitemaps = false;        ///< follow Sitemap: lines of robots.txt
+  bool sitemap_probe = false;   ///< also try /sitemap.xml of every host
   bool progress = true;                     ///< progress line (only on a terminal)
   bool verbose = false;                     ///< one line per finished URL
 };
+
+/// The first rule whose glob matches `host` (case-insensitive), or null.
+const domain_rule* match_rule(const std::vector<domain_rule>& rules, std::string_view host);
+/// Glob match: '*' matches any run of characters, '?' one; case-insensitive ASCII.
+bool glob_match(std::string_view pattern, std::string_view text);
 
 /// Checks ranges and URLs; the error names the option and the bad value.
 result<void> validate(const crawl_options& o);

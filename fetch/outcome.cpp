@@ -7,7 +7,7 @@ namespace crawld::fetch {
 namespace {
 constexpr std::array<const char*, outcome_count> names = {
   "ok", "redirect", "not_found", "client_error", "server_error",
-  "timeout", "network_error", "too_large", "robots_denied",
+  "timeout", "network_error", "too_large", "robots_denied", "host_parked",
 };
 }  // namespace
 

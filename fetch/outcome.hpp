@@ -19,9 +19,10 @@ enum class outcome : std::uint8_t {
   timeout,        ///< connect, read or total timeout
   network_error,  ///< refused, reset, malformed response
   too_large,      ///< body cut at the size cap
-  robots_denied,  ///< disallowed by robots.txt, never requested
+  robots_denied,  ///< disallowed by robots.txt (or robots.txt unavailable), never requested
+  host_parked,    ///< never requested: its host failed too often or asked for too long a crawl-delay
 };
-inline constexpr std::size_t outcome_count = 9;
+inline constexpr std::size_t outcome_count = 10;
 
 const char* to_string(outcome o);
 /// Inverse of to_string; false if `name` is none.

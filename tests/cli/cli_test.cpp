@@ -35,6 +35,14 @@ std::unique_ptr<testsite::server> start_site(int hosts, int pages, std::chrono::
   return s.ok() ? std::move(*s) : nullptr;
 }
 
+/// Requests the site served, robots.txt not counted (crawls store pages, not robots.txt).
+std::size_t page_requests(const testsite::server& site) {
+  std::size_t n = 0;
+  for (const auto& r : site.requests())
+    n += r.target != "/robots.txt";
+  return n;
+}
+
 bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
 
 TEST(cli, version_names_crawld_and_its_libraries) {
@@ -103,7 +111,7 @@ TEST(cli, crawl_then_stats_reads_the_store) {
   EXPECT_TRUE(r.err.empty()) << "no progress line when stderr is not a terminal: " << r.err;
   auto s = run({"stats", "--db", db});
   ASSERT_EQ(s.exit_code, 0) << s.err;
-  auto n = site->requests().size();
+  auto n = page_requests(*site);
   EXPECT_TRUE(contains(s.out, "pages:      " + std::to_string(n))) << s.out;
   EXPECT_TRUE(contains(s.out, site->model().origin(0))) << s.out;
 }
@@ -139,7 +147,7 @@ TEST(cli, sigint_stops_cleanly_and_store_stays_readable) {
   EXPECT_EQ(r.exit_code, 130) << r.err;
   EXPECT_LT(r.took, 15s);
   EXPECT_TRUE(contains(r.out, "interrupted after")) << r.out;
-  auto served = site->requests().size();
+  auto served = page_requests(*site);
   auto st = storage::store::open(db, storage::open_options{false, true});
   ASSERT_TRUE(st.ok()) << st.message();
   std::uint64_t stored = 0;

@@ -7,58 +7,13 @@
 #include <fstream>
 #include <set>
 
-#include "actors/engine.hpp"
+#include "helpers.hpp"
 #include "storage/store.hpp"
-#include "testsite/server.hpp"
 
 namespace crawld {
 namespace {
 
-struct temp_dir {
-  std::string path;
-  temp_dir() {
-    char tmpl[] = "/tmp/crawld_engine_XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~temp_dir() { std::filesystem::remove_all(path); }
-};
-
-std::unique_ptr<testsite::server> start_site(int hosts, int pages, testsite::server_options so = {}) {
-  testsite::site_options o;
-  o.hosts = hosts;
-  o.pages = pages;
-  o.port = 0;
-  so.threads_per_host = std::min(so.threads_per_host, 32);
-  auto srv = testsite::server::start(testsite::site(o), so);
-  EXPECT_TRUE(srv.ok()) << (srv.ok() ? "" : srv.message());
-  return srv.ok() ? std::move(*srv) : nullptr;
-}
-
-conf::crawl_options options_for(const testsite::server& srv, int hosts) {
-  conf::crawl_options o;
-  for (int i = 0; i < hosts; ++i)
-    o.seeds.push_back(srv.model().origin(i) + "/");
-  o.connect_timeout = std::chrono::seconds(2);
-  o.read_timeout = std::chrono::seconds(5);
-  o.total_timeout = std::chrono::seconds(10);
-  return o;
-}
-
-testsite::expect_options expect_for(const conf::crawl_options& o) {
-  testsite::expect_options e;
-  e.seeds = o.seeds;
-  e.max_depth = o.max_depth;
-  return e;
-}
-
-/// URLs the server saw, as origin + target, excluding robots.txt.
-std::multiset<std::string> requested(const testsite::server& srv) {
-  std::multiset<std::string> out;
-  for (const auto& r : srv.requests())
-    if (r.target != "/robots.txt")
-      out.insert(srv.model().origin(r.host) + r.target);
-  return out;
-}
+using namespace test;
 
 TEST(crawl, fetches_exactly_the_expected_urls_each_once) {
   auto srv = start_site(4, 150);
@@ -154,7 +109,8 @@ TEST(crawl, per_host_delay_separates_request_starts) {
   auto r = actors::run_crawl(o);
   ASSERT_TRUE(r.ok()) << r.message();
   auto log = srv->requests();
-  ASSERT_EQ(log.size(), 12u);
+  ASSERT_EQ(log.size(), 13u) << "robots.txt and 12 pages";
+  EXPECT_EQ(log[0].target, "/robots.txt");
   for (std::size_t i = 1; i < log.size(); ++i) {
     auto gap = log[i].at - log[i - 1].at;
     EXPECT_GE(gap, std::chrono::milliseconds(38)) << "requests " << i - 1 << " and " << i;
@@ -168,8 +124,8 @@ TEST(crawl, max_pages_caps_fetches_exactly) {
   o.max_pages = 37;
   auto r = actors::run_crawl(o);
   ASSERT_TRUE(r.ok()) << r.message();
-  EXPECT_EQ(r->pages, 37u);
-  EXPECT_EQ(requested(*srv).size(), 37u);
+  EXPECT_EQ(r->pages + r->outcomes[fetch::outcome::robots_denied], 37u);
+  EXPECT_EQ(requested(*srv).size(), r->pages);
   EXPECT_GT(r->rejected["max_pages"], 0u);
 }
 
@@ -189,10 +145,11 @@ TEST(crawl, unreachable_seed_reported) {
   conf::crawl_options o;
   o.seeds = {"http://127.0.0.1:9/"};  // discard port: nothing listens
   o.connect_timeout = std::chrono::seconds(1);
+  o.backoff_base = std::chrono::milliseconds(20);
   auto r = actors::run_crawl(o);
   ASSERT_TRUE(r.ok()) << r.message();
-  EXPECT_EQ(r->pages, 1u);
-  EXPECT_EQ(r->outcomes[fetch::outcome::network_error] + r->outcomes[fetch::outcome::timeout], 1u);
+  EXPECT_EQ(r->pages, 0u) << "robots.txt was unreachable, so nothing else was requested";
+  EXPECT_EQ(r->outcomes[fetch::outcome::robots_denied], 1u);
   ASSERT_EQ(r->unreachable_seeds.size(), 1u);
   EXPECT_NE(r->unreachable_seeds[0].find("127.0.0.1:9"), std::string::npos);
 }
