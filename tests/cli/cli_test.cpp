@@ -195,6 +195,36 @@ TEST(cli, links_lists_followed_and_skipped_with_reasons) {
   EXPECT_TRUE(contains(missing.err, "nope.html")) << missing.err;
 }
 
+TEST(cli, robots_shows_the_deciding_rule_per_url) {
+  temp_dir d;
+  auto file = d.path + "/robots.txt";
+  { std::ofstream(file) << "User-agent: *\nDisallow: /private/\nAllow: /private/ok\nCrawl-delay: 2\n"; }
+  auto r = run({"robots", file, "crawld/1.0", "http://a.example/private/x", "http://a.example/private/ok",
+                "http://a.example/public"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "disallowed http://a.example/private/x")) << r.out;
+  EXPECT_TRUE(contains(r.out, "disallow: /private/ at line 2")) << r.out;
+  EXPECT_TRUE(contains(r.out, "allowed    http://a.example/private/ok")) << r.out;
+  EXPECT_TRUE(contains(r.out, "allow: /private/ok at line 3")) << r.out;
+  EXPECT_TRUE(contains(r.out, "crawl-delay: 2")) << r.out;
+  auto site = start_site(1, 5);
+  ASSERT_TRUE(site);
+  auto live = run({"robots", site->model().origin(0) + "/robots.txt", "crawld",
+                   site->model().origin(0) + "/private/1.html"});
+  EXPECT_EQ(live.exit_code, 0) << live.err;
+  EXPECT_TRUE(contains(live.out, "disallowed")) << live.out;
+  auto bad = run({"robots", d.path + "/missing.txt", "crawld", "http://a.example/"});
+  EXPECT_EQ(bad.exit_code, 1);
+}
+
+TEST(cli, ignore_robots_says_so_loudly) {
+  auto site = start_site(1, 5);
+  ASSERT_TRUE(site);
+  auto r = run({"crawl", site->model().origin(0) + "/", "--ignore-robots"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.err, "--ignore-robots")) << r.err;
+}
+
 TEST(cli, testsite_port_in_use_is_clear_error) {
   auto site = start_site(1, 5);
   ASSERT_TRUE(site);

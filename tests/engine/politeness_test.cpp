@@ -89,3 +89,44 @@ TEST(politeness, max_pages_per_host_bounds_each_host) {
 
 }  // namespace
 }  // namespace crawld
+
+namespace crawld {
+namespace {
+
+using namespace test;
+
+TEST(sitemaps, robots_sitemap_lines_are_crawled_when_enabled) {
+  auto srv = start_site(1, 100);
+  ASSERT_TRUE(srv);
+  auto o = options_for(*srv, 1);
+  o.max_depth = 1;  // sitemap URLs count as links of the sitemap: depth 1
+  o.sitemaps = true;
+  auto r = actors::run_crawl(o);
+  ASSERT_TRUE(r.ok()) << r.message();
+  auto seen = requested(*srv);
+  auto origin = srv->model().origin(0);
+  EXPECT_EQ(seen.count(origin + "/sitemap.xml"), 1u);
+  // Every page the sitemap lists was fetched, though most are deeper than 1 by links.
+  auto listed = srv->model().serve(0, "/sitemap.xml").body;
+  int pages_listed = 0;
+  for (auto pos = listed.find("<loc>"); pos != std::string::npos; pos = listed.find("<loc>", pos + 1)) {
+    auto end = listed.find("</loc>", pos);
+    auto url = listed.substr(pos + 5, end - pos - 5);
+    EXPECT_EQ(seen.count(url), 1u) << url;
+    ++pages_listed;
+  }
+  EXPECT_GT(pages_listed, 5);
+  auto by_links = srv->model().expected(expect_for(o));
+  EXPECT_GT(seen.size(), by_links.size()) << "the sitemap added pages beyond depth 1";
+}
+
+TEST(sitemaps, not_fetched_by_default) {
+  auto srv = start_site(1, 30);
+  ASSERT_TRUE(srv);
+  auto r = actors::run_crawl(options_for(*srv, 1));
+  ASSERT_TRUE(r.ok()) << r.message();
+  EXPECT_EQ(requested(*srv).count(srv->model().origin(0) + "/sitemap.xml"), 0u);
+}
+
+}  // namespace
+}  // namespace crawld
