@@ -104,16 +104,17 @@ TEST(crawl, per_host_delay_separates_request_starts) {
   ASSERT_TRUE(srv);
   auto o = options_for(*srv, 1);
   o.per_host = 4;
-  o.delay = std::chrono::milliseconds(40);
-  o.max_pages = 12;
+  o.delay = std::chrono::milliseconds(150);
+  o.max_pages = 8;
   auto r = actors::run_crawl(o);
   ASSERT_TRUE(r.ok()) << r.message();
   auto log = srv->requests();
-  ASSERT_EQ(log.size(), 13u) << "robots.txt and 12 pages";
+  ASSERT_EQ(log.size(), 9u) << "robots.txt and 8 pages";
   EXPECT_EQ(log[0].target, "/robots.txt");
   for (std::size_t i = 1; i < log.size(); ++i) {
     auto gap = log[i].at - log[i - 1].at;
-    EXPECT_GE(gap, std::chrono::milliseconds(38)) << "requests " << i - 1 << " and " << i;
+    // 5% tolerance: the server stamps a request after its connect and read, the crawler before.
+    EXPECT_GE(gap, std::chrono::microseconds(142'500)) << "requests " << i - 1 << " and " << i;
   }
 }
 
