@@ -26,6 +26,7 @@ int cmd_testsite(const testsite::site_options& opts, int latency_ms, bool print_
     testsite::expect_options e;
     for (int i = 0; i < opts.hosts; ++i)
       e.seeds.push_back(model.origin(i) + "/");
+    e.obey_robots = true;  // as a crawl does by default
     for (const auto& u : model.expected(e))
       std::cout << u << '\n';
     return 0;

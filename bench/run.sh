@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmark: crawld vs wget --recursive on the same synthetic web, served by nginx (one worker) on
-# loopback, side by side in one run. Prints requests, seconds, pages/s, CPU seconds (user+sys),
+# loopback, side by side in one run. Both obey robots.txt. Prints requests, seconds, pages/s, CPU seconds (user+sys),
 # CPU s per 1,000 pages and peak RSS of each crawler, and the ratios.
 #
 # Usage: bench/run.sh [path/to/crawld]    (env: HOSTS=16 PAGES=2000 PORT=8088 CONCURRENCY=64 PER_HOST=8)
@@ -63,7 +63,7 @@ run() {
 echo "web: $hosts hosts x $pages pages, $expected URLs expected, nginx 1 worker on $prefix.$last..$((last + hosts - 1)):$port"
 run crawld "$crawld" crawl "${seeds[@]}" --concurrency "$concurrency" --per-host "$per_host" --db "$work/db"
 mkdir -p "$work/wget" && cd "$work/wget"
-run wget wget --recursive --level=inf -e robots=off --no-verbose -H --domains="$domains" "${seeds[@]}"
+run wget wget --recursive --level=inf --no-verbose -H --domains="$domains" "${seeds[@]}"
 cd - >/dev/null
 
 printf '\n%-8s %9s %9s %9s %8s %10s %9s\n' crawler requests seconds pages/s cpu_s cpu_s/1k rss_MB
