@@ -28,7 +28,8 @@
 ///
 /// Politeness hosts (opt-in: `site_options::politeness_hosts`; off, the web is byte-identical to
 /// a site without them). Hosts `hosts`, `hosts + 1`, ... (the next addresses) get one `host_kind`
-/// each, in the order of `politeness_kinds`; `host_of(kind)` gives the index. Each served one has
+/// each, in the order of `politeness_kinds`; `host_of(kind)` gives the index (with the default
+/// 4 hosts: 127.0.0.14 crawl_delay ... 127.0.0.24 dead, 127.0.0.25 silent). Each served one has
 ///   /                     index: links /pages/{k}.html (1 <= k < politeness_pages), /private/0.html
 ///                         and the host's endpoint 0 (below); /pages/{k}.html links /, the next
 ///                         page and endpoint k. Pages are 2-5 KB of HTML; the query is ignored.
