@@ -1,7 +1,10 @@
 #include "testsite/server.hpp"
 
 #include <httplib.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -45,14 +48,40 @@ void reuse_addr_only(socket_t sock) {
   setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
 }
 
+/// A TCP socket bound to address:port (port 0: any), listening with `backlog` when > 0. Writes the
+/// bound port into `port`. -1 with errno set on failure.
+int bind_raw(const std::string& address, std::uint16_t& port, int backlog) {
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  if (inet_pton(AF_INET, address.c_str(), &sa.sin_addr) != 1) {
+    errno = EINVAL;
+    return -1;
+  }
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  reuse_addr_only(fd);
+  socklen_t len = sizeof sa;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 ||
+      (backlog > 0 && ::listen(fd, backlog) != 0) ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) != 0) {
+    int err = errno;
+    ::close(fd);
+    errno = err;
+    return -1;
+  }
+  port = ntohs(sa.sin_port);
+  return fd;
+}
+
 }  // namespace
 
 server::server(site s, server_options opts)
     : site_(std::move(s)),
       opts_(opts),
-      in_flight_(new std::atomic<int>[static_cast<std::size_t>(std::max(site_.opts().hosts, 0))]),
-      max_(new std::atomic<int>[static_cast<std::size_t>(std::max(site_.opts().hosts, 0))]) {
-  for (int i = 0; i < site_.opts().hosts; ++i) {
+      in_flight_(new std::atomic<int>[static_cast<std::size_t>(std::max(site_.host_count(), 0))]),
+      max_(new std::atomic<int>[static_cast<std::size_t>(std::max(site_.host_count(), 0))]) {
+  for (int i = 0; i < site_.host_count(); ++i) {
     in_flight_[i] = 0;
     max_[i] = 0;
   }
@@ -62,9 +91,26 @@ server::~server() { stop(); }
 
 result<std::unique_ptr<server>> server::start(site s, server_options opts) {
   std::unique_ptr<server> srv(new server(std::move(s), opts));
-  const int hosts = srv->site_.opts().hosts;
-  const std::size_t threads = static_cast<std::size_t>(std::max(opts.threads_per_host, 1));
+  const int hosts = srv->site_.host_count();
   for (int i = 0; i < hosts; ++i) {
+    const host_kind kind = srv->site_.kind(i);
+    if (kind == host_kind::dead || kind == host_kind::silent) {
+      const std::string address = srv->site_.address(i);
+      std::uint16_t port = srv->site_.opts().port;
+      errno = 0;
+      int fd = bind_raw(address, port, kind == host_kind::silent ? 16 : 0);
+      if (fd < 0) {
+        int err = errno;
+        return make_error("cannot bind testsite " + std::string(host_kind_name(kind)) + " host " +
+                          address + ":" + std::to_string(srv->port()) + ": " + std::strerror(err));
+      }
+      srv->raw_sockets_.push_back(fd);
+      srv->site_.set_port(port);
+      continue;
+    }
+    // Politeness hosts serve a few pages to one crawler: a small pool is plenty.
+    const std::size_t threads = static_cast<std::size_t>(
+        std::max(kind == host_kind::normal ? opts.threads_per_host : std::min(opts.threads_per_host, 16), 1));
     auto http = std::make_unique<httplib::Server>();
     http->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
     http->set_socket_options(reuse_addr_only);
@@ -122,13 +168,18 @@ result<std::unique_ptr<server>> server::start(site s, server_options opts) {
 void server::handle(int host, const httplib::Request& req, httplib::Response& res) {
   in_flight_guard guard(in_flight_[host], max_[host], in_flight_total_, max_total_);
   std::string target = req.target.empty() ? req.path : req.target;
+  int attempt = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
     log_.push_back({host, target, req.get_header_value("User-Agent"),
                     std::chrono::steady_clock::now()});
+    attempt = ++attempts_[{host, target}];
   }
   if (opts_.latency.count() > 0) std::this_thread::sleep_for(opts_.latency);
-  http_response r = site_.serve(host, target);
+  auto since_epoch = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::system_clock::now().time_since_epoch());
+  std::int64_t now_unix = (static_cast<std::int64_t>(since_epoch.count()) + 999) / 1000;
+  http_response r = site_.serve(host, target, attempt, now_unix);
   res.status = r.status;
   for (const auto& [name, value] : r.headers) res.set_header(name, value);
   res.set_content(r.body, r.content_type);
@@ -146,8 +197,46 @@ std::map<std::string, int> server::request_counts() const {
   return counts;
 }
 
+int server::attempts(int host, const std::string& target) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = attempts_.find({host, target});
+  return it == attempts_.end() ? 0 : it->second;
+}
+
+int server::requests_for(int host) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return static_cast<int>(
+      std::count_if(log_.begin(), log_.end(), [host](const request_log_entry& e) { return e.host == host; }));
+}
+
+std::vector<std::string> server::request_order(int host) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::string> out;
+  for (const auto& e : log_)
+    if (e.host == host) out.push_back(e.target);
+  return out;
+}
+
+bool server::robots_first(int host) const {
+  auto order = request_order(host);
+  return !order.empty() && order.front().substr(0, order.front().find('?')) == "/robots.txt";
+}
+
+std::optional<std::chrono::steady_clock::duration> server::min_gap(int host, bool exclude_robots) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::optional<std::chrono::steady_clock::time_point> previous;
+  std::optional<std::chrono::steady_clock::duration> gap;
+  // The log is appended under the lock with a time taken under it, so times never decrease.
+  for (const auto& e : log_) {
+    if (e.host != host || (exclude_robots && site::is_robots_path(e.target))) continue;
+    if (previous && (!gap || e.at - *previous < *gap)) gap = e.at - *previous;
+    previous = e.at;
+  }
+  return gap;
+}
+
 int server::max_in_flight(int host) const {
-  if (host < 0 || host >= site_.opts().hosts) return 0;
+  if (host < 0 || host >= site_.host_count()) return 0;
   return max_[host].load();
 }
 
@@ -160,6 +249,12 @@ void server::stop() {
   }
   for (auto& t : threads_)
     if (t.joinable()) t.join();
+  std::lock_guard<std::mutex> lock(mu_);
+  for (int& fd : raw_sockets_)
+    if (fd >= 0) {
+      ::close(fd);
+      fd = -1;
+    }
 }
 
 }  // namespace crawld::testsite

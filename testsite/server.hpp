@@ -3,6 +3,13 @@
 /// it saw: every request (host, target, time), and the maximum number of requests in progress per
 /// host and in total. Used by `crawld testsite`, the tests and the benchmarks.
 ///
+/// The model stays pure; the server holds the state its politeness hosts need: it counts requests
+/// per (host, target as received) and passes that count to `site::serve` as the attempt number,
+/// with the current time rounded up to the second. The dead host's address is bound without
+/// listening (connections are refused, and nothing else can take the address); the silent host's
+/// is listened on with a backlog of 16 and never accepted from (requests time out; once the
+/// backlog is full, connects time out). Both sockets close on `stop`.
+///
 /// Thread-safety: all methods may be called from any thread while the servers run.
 #include <atomic>
 #include <chrono>
@@ -10,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -51,6 +59,18 @@ class server {
   std::vector<request_log_entry> requests() const;
   /// Number of requests seen for each "origin + target" URL string as received.
   std::map<std::string, int> request_counts() const;
+  /// Requests seen so far for `target` (as received) on `host`: the attempt number of the last.
+  int attempts(int host, const std::string& target) const;
+  /// Requests seen on `host`, robots files included.
+  int requests_for(int host) const;
+  /// Targets requested on `host` (as received), in the order the server started handling them.
+  std::vector<std::string> request_order(int host) const;
+  /// True when the first request on `host` was for /robots.txt (false when there was none).
+  bool robots_first(int host) const;
+  /// Smallest interval between the starts of two consecutive requests on `host` (a start is when
+  /// the server has read the request head); robots files (`site::is_robots_path`) are left out
+  /// when `exclude_robots`. nullopt with fewer than two requests counted.
+  std::optional<std::chrono::steady_clock::duration> min_gap(int host, bool exclude_robots = false) const;
   int max_in_flight_total() const { return max_total_.load(); }
   int max_in_flight(int host) const;
   void stop();
@@ -65,6 +85,8 @@ class server {
   std::vector<std::thread> threads_;
   mutable std::mutex mu_;
   std::vector<request_log_entry> log_;
+  std::map<std::pair<int, std::string>, int> attempts_;  ///< per (host, target as received)
+  std::vector<int> raw_sockets_;  ///< dead and silent hosts' sockets (closed by stop)
   std::atomic<int> in_flight_total_{0}, max_total_{0};
   std::unique_ptr<std::atomic<int>[]> in_flight_, max_;
 };

@@ -1,8 +1,10 @@
 #include "testsite/site.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <deque>
+#include <iterator>
 #include <map>
 #include <optional>
 
@@ -233,9 +235,144 @@ void append_words(std::string& out, rng& r, int n) {
   }
 }
 
+/// RFC 9110 IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT") of `t` seconds since the epoch.
+std::string http_date(std::int64_t t) {
+  static const char* const days[] = {"Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"};
+  static const char* const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  std::int64_t day = t >= 0 ? t / 86400 : (t - 86399) / 86400;
+  std::int64_t secs = t - day * 86400;
+  // Civil date from a day count (Howard Hinnant's days_from_civil, inverted).
+  std::int64_t z = day + 719468;
+  std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  std::int64_t doe = z - era * 146097;
+  std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  std::int64_t mp = (5 * doy + 2) / 153;
+  std::int64_t d = doy - (153 * mp + 2) / 5 + 1;
+  std::int64_t m = mp < 10 ? mp + 3 : mp - 9;
+  std::int64_t y = yoe + era * 400 + (m <= 2);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%s, %02d %s %04lld %02d:%02d:%02d GMT",
+                days[((day % 7) + 7) % 7], static_cast<int>(d), months[m - 1],
+                static_cast<long long>(y), static_cast<int>(secs / 3600),
+                static_cast<int>(secs / 60 % 60), static_cast<int>(secs % 60));
+  return buf;
+}
+
+/// HTML for page `res` of `host` at `decoded`: head, one paragraph per link, then filler drawn
+/// from `r` up to `size` bytes.
+std::string render_html(int host, const std::string& decoded, const resource& res, std::size_t size,
+                        rng& r) {
+  std::string b;
+  b = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>testsite host " +
+      std::to_string(host) + " " + html_escape(decoded) + "</title>\n";
+  if (!res.base_href.empty()) b += "<base href=\"" + html_escape(res.base_href) + "\">\n";
+  if (res.meta_nofollow) b += "<meta name=\"robots\" content=\"nofollow\">\n";
+  if (!res.canonical.empty()) b += "<link rel=\"canonical\" href=\"" + html_escape(res.canonical) + "\">\n";
+  b += "</head>\n<body>\n<h1 id=\"top\">Page " + html_escape(decoded) + "</h1>\n";
+  for (std::size_t i = 0; i < res.links.size(); ++i) {
+    const page_link& l = res.links[i];
+    b += "<p>";
+    append_words(b, r, 4 + r.below(12));
+    b += (l.flags & link_nofollow) ? " <a rel=\"nofollow\" href=\"" : " <a href=\"";
+    b += html_escape(l.href) + "\">link " + std::to_string(i) + "</a> ";
+    append_words(b, r, 2 + r.below(8));
+    b += ".</p>\n";
+  }
+  const std::string tail = "</body>\n</html>\n";
+  for (int sec = 0; b.size() + tail.size() < size; ++sec) {
+    if (sec < 4) b += "<h2 id=\"sec" + std::to_string(sec) + "\">Section " + std::to_string(sec) + "</h2>\n";
+    b += "<p>";
+    for (int w = 0; w < 120 && b.size() + tail.size() + 5 < size; ++w) {
+      if (w) b += ' ';
+      append_words(b, r, 1);
+    }
+    b += "</p>\n";
+  }
+  b += tail;
+  return b;
+}
+
+/// Request number the oracle uses for attempt-dependent resources: their settled state.
+constexpr int settled_attempt = 1 << 20;
+constexpr int max_year = 999999999;
+
+/// Two-digit month or day "01".."max"; nullopt otherwise.
+std::optional<int> parse_two_digits(std::string_view s, int max) {
+  if (s.size() != 2 || s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9') return std::nullopt;
+  int v = (s[0] - '0') * 10 + (s[1] - '0');
+  if (v < 1 || v > max) return std::nullopt;
+  return v;
+}
+
+std::string two_digits(int v) {
+  return std::string(1, static_cast<char>('0' + v / 10)) + static_cast<char>('0' + v % 10);
+}
+
+std::string month_path(int year, int month) {
+  return "/calendar/" + std::to_string(year) + "/" + two_digits(month) + "/";
+}
+
 }  // namespace
 
+const char* host_kind_name(host_kind k) {
+  switch (k) {
+    case host_kind::none: return "none";
+    case host_kind::normal: return "normal";
+    case host_kind::crawl_delay: return "crawl_delay";
+    case host_kind::crawl_delay_decimal: return "crawl_delay_decimal";
+    case host_kind::slow_down: return "slow_down";
+    case host_kind::unavailable: return "unavailable";
+    case host_kind::flaky: return "flaky";
+    case host_kind::robots_503: return "robots_503";
+    case host_kind::robots_500: return "robots_500";
+    case host_kind::robots_redirect: return "robots_redirect";
+    case host_kind::robots_redirect_chain: return "robots_redirect_chain";
+    case host_kind::calendar: return "calendar";
+    case host_kind::dead: return "dead";
+    case host_kind::silent: return "silent";
+  }
+  return "none";
+}
+
 site::site(site_options opts) : opts_(std::move(opts)) {}
+
+int site::host_count() const {
+  if (!opts_.politeness_hosts) return opts_.hosts;
+  int n = static_cast<int>(std::size(politeness_kinds));
+  return opts_.hosts + (opts_.silent_host ? n : n - 1);
+}
+
+host_kind site::kind(int host) const {
+  if (host < 0 || host >= host_count()) return host_kind::none;
+  if (host < opts_.hosts) return host_kind::normal;
+  return politeness_kinds[host - opts_.hosts];
+}
+
+int site::host_of(host_kind k) const {
+  for (int h = opts_.hosts; h < host_count(); ++h)
+    if (kind(h) == k) return h;
+  return -1;
+}
+
+bool site::served(int host) const {
+  host_kind k = kind(host);
+  return k != host_kind::none && k != host_kind::dead && k != host_kind::silent;
+}
+
+bool site::is_trap(std::string_view url) const {
+  auto p = split_url(url);
+  if (!p || p->scheme != "http" || p->port != opts_.port) return false;
+  int h = host_index(p->host);
+  return h >= 0 && kind(h) == host_kind::calendar && p->target.compare(0, 10, "/calendar/") == 0;
+}
+
+bool site::is_robots_path(std::string_view target) {
+  std::string_view path = target.substr(0, target.find('?'));
+  return path == "/robots.txt" || path == "/real-robots.txt" ||
+         path.substr(0, 12) == "/robots-hop/";
+}
 
 std::string site::address(int host) const {
   unsigned a = 0, b = 0, c = 0, d = 0;
@@ -253,7 +390,7 @@ std::string site::origin(int host) const {
 }
 
 int site::host_index(std::string_view address) const {
-  for (int i = 0; i < opts_.hosts; ++i)
+  for (int i = 0, n = host_count(); i < n; ++i)
     if (this->address(i) == address) return i;
   return -1;
 }
@@ -263,8 +400,10 @@ std::string site::page_path(int page) {
   return "/s" + std::to_string(page % 16) + "/p" + std::to_string(page) + ".html";
 }
 
-resource site::describe(int host, std::string_view target) const {
+resource site::describe(int host, std::string_view target, int attempt) const {
   resource res;
+  if (!target.empty() && target[0] == '/' && host >= opts_.hosts && served(host))
+    return describe_politeness(host, kind(host), target.substr(0, target.find('?')), attempt);
   if (host < 0 || host >= opts_.hosts || target.empty() || target[0] != '/') return res;
   const int pages = opts_.pages;
   std::string_view path = target.substr(0, target.find('?'));
@@ -423,12 +562,123 @@ void site::build_page(int host, int k, resource& res) const {
   }
   if (k % 13 == 4) res.links.push_back({"mailto:webmaster@example.invalid", "", link_not_http});
   if (k % 13 == 5) res.links.push_back({"javascript:void(0)", "", link_not_http});
+  if (k == 0)  // after every other link and without drawing from `r`: the rest stays as it was
+    for (int h = opts_.hosts; h < host_count(); ++h) res.links.push_back({origin(h) + "/", origin(h) + "/", 0});
 }
 
-http_response site::serve(int host, std::string_view target) const {
+resource site::describe_politeness(int host, host_kind kind, std::string_view path, int attempt) const {
+  resource res;
+  const int n = std::max(opts_.politeness_pages, 1);
+  const std::string self = origin(host);
+  auto ok = [&](const char* type) {
+    res.status = 200;
+    res.content_type = type;
+  };
+  auto leaf_html = [&] {
+    ok("text/html; charset=utf-8");
+    res.html = true;
+  };
+  auto fail = [&](int status, int retry_after, bool as_date) {
+    res.status = status;
+    res.content_type = "text/plain";
+    res.retry_after = retry_after;
+    res.retry_after_date = as_date;
+  };
+  auto redirect = [&](std::string location) {
+    res.status = 301;
+    res.location_target = self + location;
+    res.location = std::move(location);
+  };
+  auto link = [&](const std::string& p) { res.links.push_back({p, self + p, 0}); };
+  // This host's endpoint k ("" for kinds without one).
+  auto endpoint = [&](int k) -> std::string {
+    std::string ks = std::to_string(k);
+    switch (kind) {
+      case host_kind::slow_down: return "/slow-down/" + ks + ".html";
+      case host_kind::unavailable: return "/unavailable/" + ks + ".html";
+      case host_kind::flaky: return "/flaky/" + ks + ".html";
+      default: return "";
+    }
+  };
+  auto is_endpoint = [&](std::string_view prefix, host_kind k) {
+    return kind == k && match_indexed(path, prefix, ".html", n).has_value();
+  };
+
+  if (path == "/robots.txt") {
+    if (kind == host_kind::robots_503 &&
+        (opts_.robots_unavailable_requests < 0 || attempt <= opts_.robots_unavailable_requests))
+      fail(503, -1, false);
+    else if (kind == host_kind::robots_500)
+      fail(500, -1, false);
+    else if (kind == host_kind::robots_redirect)
+      redirect("/real-robots.txt");
+    else if (kind == host_kind::robots_redirect_chain)
+      redirect("/robots-hop/1.txt");
+    else
+      ok("text/plain");
+  } else if (path == "/real-robots.txt" &&
+             (kind == host_kind::robots_redirect || kind == host_kind::robots_redirect_chain)) {
+    ok("text/plain");
+  } else if (auto hop = match_indexed(path, "/robots-hop/", ".txt", robots_chain_redirects);
+             hop && *hop >= 1 && kind == host_kind::robots_redirect_chain) {
+    redirect(*hop + 1 < robots_chain_redirects ? "/robots-hop/" + std::to_string(*hop + 1) + ".txt"
+                                              : "/real-robots.txt");
+  } else if (path == "/") {
+    leaf_html();
+    for (int k = 1; k < n; ++k) link("/pages/" + std::to_string(k) + ".html");
+    link("/private/0.html");
+    if (!endpoint(0).empty()) link(endpoint(0));
+    if (kind == host_kind::calendar) link(month_path(2024, 1));
+  } else if (auto k = match_indexed(path, "/pages/", ".html", n); k && *k >= 1) {
+    leaf_html();
+    link("/");
+    if (*k + 1 < n) link("/pages/" + std::to_string(*k + 1) + ".html");
+    if (!endpoint(*k).empty()) link(endpoint(*k));
+  } else if (match_indexed(path, "/private/", ".html", n)) {
+    leaf_html();
+  } else if (is_endpoint("/slow-down/", host_kind::slow_down)) {
+    if (attempt <= 1) fail(429, 1, false);
+    else leaf_html();
+  } else if (is_endpoint("/unavailable/", host_kind::unavailable)) {
+    if (attempt <= 1) fail(503, 2, true);
+    else leaf_html();
+  } else if (is_endpoint("/flaky/", host_kind::flaky)) {
+    if (attempt <= 2) fail(503, -1, false);
+    else leaf_html();
+  } else if (std::string_view p = path; kind == host_kind::calendar && consume(p, "/calendar/") &&
+                                        consume_suffix(p, "/")) {
+    auto seg = split_segments(p);
+    std::optional<int> year = seg.size() >= 2 ? parse_num(seg[0]) : std::nullopt;
+    std::optional<int> month = seg.size() >= 2 ? parse_two_digits(seg[1], 12) : std::nullopt;
+    // Canonical spelling only (no empty segments, no extra ones).
+    bool valid = year && *year >= 1 && *year <= max_year && month && seg.size() <= 3 &&
+                 path == month_path(*year, *month) + (seg.size() == 3 ? std::string(seg[2]) + "/" : "");
+    if (valid && seg.size() == 2) {
+      leaf_html();
+      int y = *year, m = *month;
+      if (y > 1 || m > 1) link(m > 1 ? month_path(y, m - 1) : month_path(y - 1, 12));
+      if (y < max_year || m < 12) link(m < 12 ? month_path(y, m + 1) : month_path(y + 1, 1));
+      link("/");
+      for (int d : {1, 15}) link(month_path(y, m) + two_digits(d) + "/");
+    } else if (valid && seg.size() == 3 && parse_two_digits(seg[2], 28)) {
+      leaf_html();
+      link(month_path(*year, *month));
+    }
+  }
+  return res;  // anything else is a 404
+}
+
+std::string site::robots_body(host_kind kind) {
+  std::string delay;
+  if (kind == host_kind::crawl_delay) delay = "Crawl-delay: 1\n";
+  if (kind == host_kind::crawl_delay_decimal) delay = "Crawl-delay: 0.3\n";
+  return "User-agent: *\n" + delay + "Disallow: /private/\n";
+}
+
+http_response site::serve(int host, std::string_view target, int attempt, std::int64_t now_unix) const {
   std::string_view raw_path = target.substr(0, target.find('?'));
   std::string decoded = decode_unreserved(raw_path) + std::string(target.substr(raw_path.size()));
-  resource res = describe(host, decoded);
+  resource res = describe(host, decoded, attempt);
   http_response out;
   out.status = res.status;
   out.content_type = res.content_type;
@@ -443,6 +693,21 @@ http_response site::serve(int host, std::string_view target) const {
   if (!res.location.empty()) {
     out.headers.emplace_back("Location", res.location);
     out.body = "<!DOCTYPE html>\n<html><head><title>Moved</title></head><body>Moved</body></html>\n";
+    return out;
+  }
+  if (host >= opts_.hosts) {  // politeness hosts
+    if (res.retry_after >= 0)
+      out.headers.emplace_back("Retry-After", res.retry_after_date ? http_date(now_unix + res.retry_after)
+                                                                   : std::to_string(res.retry_after));
+    if (res.status != 200)
+      out.body = "error " + std::to_string(res.status) + " (attempt " + std::to_string(attempt) + ")\n";
+    else if (!res.html)
+      out.body = robots_body(kind(host));
+    else {
+      rng r = make_rng(opts_.seed, host, decoded, 2);
+      const std::size_t size = 2 * 1024 + static_cast<std::size_t>(r.below(3 * 1024));
+      out.body = render_html(host, decoded, res, size, r);
+    }
     return out;
   }
   if (path == "/robots.txt") {
@@ -469,33 +734,7 @@ http_response site::serve(int host, std::string_view target) const {
   // HTML: head, one paragraph per link, then deterministic filler up to a 5-30 KB size.
   rng r = make_rng(opts_.seed, host, decoded, 2);
   const std::size_t size = 5 * 1024 + static_cast<std::size_t>(r.below(24 * 1024));
-  std::string& b = out.body;
-  b = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>testsite host " +
-      std::to_string(host) + " " + html_escape(decoded) + "</title>\n";
-  if (!res.base_href.empty()) b += "<base href=\"" + html_escape(res.base_href) + "\">\n";
-  if (res.meta_nofollow) b += "<meta name=\"robots\" content=\"nofollow\">\n";
-  if (!res.canonical.empty()) b += "<link rel=\"canonical\" href=\"" + html_escape(res.canonical) + "\">\n";
-  b += "</head>\n<body>\n<h1 id=\"top\">Page " + html_escape(decoded) + "</h1>\n";
-  for (std::size_t i = 0; i < res.links.size(); ++i) {
-    const page_link& l = res.links[i];
-    b += "<p>";
-    append_words(b, r, 4 + r.below(12));
-    b += (l.flags & link_nofollow) ? " <a rel=\"nofollow\" href=\"" : " <a href=\"";
-    b += html_escape(l.href) + "\">link " + std::to_string(i) + "</a> ";
-    append_words(b, r, 2 + r.below(8));
-    b += ".</p>\n";
-  }
-  const std::string tail = "</body>\n</html>\n";
-  for (int sec = 0; b.size() + tail.size() < size; ++sec) {
-    if (sec < 4) b += "<h2 id=\"sec" + std::to_string(sec) + "\">Section " + std::to_string(sec) + "</h2>\n";
-    b += "<p>";
-    for (int w = 0; w < 120 && b.size() + tail.size() + 5 < size; ++w) {
-      if (w) b += ' ';
-      append_words(b, r, 1);
-    }
-    b += "</p>\n";
-  }
-  b += tail;
+  out.body = render_html(host, decoded, res, size, r);
   return out;
 }
 
@@ -519,13 +758,41 @@ std::set<std::string> site::expected(const expect_options& e) const {
       if (p.host == h || is_subdomain(p.host, h)) return true;
     return false;
   };
+  // Host index when the URL is one of this site's hosts (served or not), else -1.
+  auto index_of = [&](const url_parts& p) {
+    return p.scheme == "http" && p.port == opts_.port ? host_index(p.host) : -1;
+  };
   // Host index when the URL is served by this site, else -1.
   auto served_by = [&](const url_parts& p) {
-    return p.scheme == "http" && p.port == opts_.port ? host_index(p.host) : -1;
+    int h = index_of(p);
+    return h >= 0 && served(h) ? h : -1;
+  };
+  // What a robots.txt-obeying crawler concludes for a host (see the header).
+  auto robots_allow = [&](int host, const std::string& target) {
+    bool disallow_all = false, allow_all = false;
+    switch (kind(host)) {
+      case host_kind::robots_503:
+        disallow_all = opts_.robots_unavailable_requests < 0 ||
+                       e.robots_attempts <= opts_.robots_unavailable_requests;
+        break;
+      case host_kind::robots_500:
+      case host_kind::dead:
+      case host_kind::silent: disallow_all = true; break;
+      case host_kind::robots_redirect: allow_all = e.max_robots_redirects < 1; break;
+      case host_kind::robots_redirect_chain:
+        allow_all = e.max_robots_redirects < robots_chain_redirects;
+        break;
+      default: break;
+    }
+    if (disallow_all) return false;
+    return allow_all || target.compare(0, 9, "/private/") != 0;
   };
   auto admitted = [&](const url_parts& p) {
     if (!in_scope(p)) return false;
-    if (e.obey_robots && served_by(p) >= 0 && p.target.compare(0, 9, "/private/") == 0) return false;
+    int h = index_of(p);
+    if (e.obey_robots && h >= 0 && !robots_allow(h, p.target)) return false;
+    if (h >= 0 && kind(h) == host_kind::calendar && p.target.compare(0, 10, "/calendar/") == 0)
+      return false;  // a trap (is_trap)
     return true;
   };
 
@@ -551,7 +818,7 @@ std::set<std::string> site::expected(const expect_options& e) const {
     auto p = split_url(url);
     int host = served_by(*p);
     if (host < 0) continue;  // never served: no outlinks
-    resource res = describe(host, p->target);
+    resource res = describe(host, p->target, settled_attempt);
     if (!res.location_target.empty()) {
       relax(res.location_target, d, true);
     } else if (res.html && !res.meta_nofollow) {

@@ -42,7 +42,7 @@ result<export_summary> write_static(const site& s, const std::string& dir) {
     int h = s.host_index(url.substr(start + 3, host_end - start - 3));
     std::string path = url.substr(path_start);
     path = path.substr(0, path.find('?'));
-    if (h >= 0 && done.insert({h, path}).second)
+    if (h >= 0 && h < hosts && done.insert({h, path}).second)  // normal hosts only
       todo.emplace_back(h, path);
   };
   for (int h = 0; h < hosts; ++h) {

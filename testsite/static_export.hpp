@@ -19,7 +19,8 @@ struct export_summary {
 };
 
 /// Exports every resource reachable from the hosts' index pages (following nofollow links too,
-/// so any crawler's requests hit real files). Fails with a message naming the path it could not
+/// so any crawler's requests hit real files). Politeness hosts (dynamic by nature) are not
+/// exported; links to them stay in the pages. Fails with a message naming the path it could not
 /// write.
 result<export_summary> write_static(const site& s, const std::string& dir);
 
