@@ -144,6 +144,9 @@ int main(int argc, char** argv) {
   ts->add_option("--port", so.port, "Port on every host (0: any free port)")->capture_default_str();
   ts->add_option("--seed", so.seed, "Seed of the generated web")->capture_default_str();
   ts->add_option("--latency-ms", latency_ms, "Delay added to every response")->capture_default_str();
+  ts->add_flag("--politeness-hosts", so.politeness_hosts,
+               "Add hosts with crawl-delay, 429/503, flaky pages, broken robots.txt, a calendar trap, a dead host");
+  ts->add_flag("--silent-host", so.silent_host, "With --politeness-hosts: add a host that never answers");
   ts->add_flag("--expected", print_expected, "Print the URLs a full crawl (robots.txt obeyed) from every host's / fetches, and exit");
   ts->add_option("--write", write_dir, "Write the site as static files and an nginx.conf to this directory, and exit");
 

@@ -41,8 +41,8 @@ int cmd_testsite(const testsite::site_options& opts, int latency_ms, bool print_
   }
   const auto& m = (*srv)->model();
   std::cout << "testsite: " << opts.hosts << " hosts x " << opts.pages << " pages, seed " << opts.seed << '\n';
-  for (int i = 0; i < opts.hosts; ++i)
-    std::cout << "  " << m.origin(i) << "/\n";
+  for (int i = 0; i < m.host_count(); ++i)
+    std::cout << "  " << m.origin(i) << "/  " << testsite::host_kind_name(m.kind(i)) << '\n';
   std::cout << "Ctrl-C to stop" << std::endl;
   int sig = wait_for_stop_signal();
   (*srv)->stop();
