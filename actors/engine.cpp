@@ -45,7 +45,9 @@ result<crawl_report> run_crawl(const conf::crawl_options& in, const hooks& h,
   }
   std::shared_ptr<storage::store> db;
   if (!opts.db.empty()) {
-    auto r = storage::store::open(opts.db);
+    storage::open_options so;
+    so.max_open_files = opts.store_max_open_files;
+    auto r = storage::store::open(opts.db, so);
     if (!r)
       return r.err();
     db = std::move(*r);
@@ -62,6 +64,20 @@ result<crawl_report> run_crawl(const conf::crawl_options& in, const hooks& h,
     caf::scoped_actor self{*sys};
     self->send(job, run_atom::value);
     bool finished = false, stop_sent = false;
+    auto poll = [&] {
+      if (!h.on_progress && !h.on_fetch)
+        return;
+      self->request(job, std::chrono::seconds(5), progress_atom::value)
+        .receive(
+          [&](progress& p, std::vector<fetch_event>& ev) {
+            if (h.on_fetch)
+              for (auto& e : ev)
+                h.on_fetch(e);
+            if (h.on_progress)
+              h.on_progress(p);
+          },
+          [](caf::error&) {});
+    };
     while (!finished) {
       self->receive(
         [&](report_atom, crawl_report& r) {
@@ -79,19 +95,10 @@ result<crawl_report> run_crawl(const conf::crawl_options& in, const hooks& h,
         stop_sent = true;
         self->send(job, stop_atom::value);
       }
-      if (h.on_progress || h.on_fetch) {
-        self->request(job, std::chrono::seconds(5), progress_atom::value)
-          .receive(
-            [&](progress& p, std::vector<fetch_event>& ev) {
-              if (h.on_fetch)
-                for (auto& e : ev)
-                  h.on_fetch(e);
-              if (h.on_progress)
-                h.on_progress(p);
-            },
-            [](caf::error&) {});
-      }
+      poll();
     }
+    if (finished && failure.empty())
+      poll();  // events of the last URLs arrived after the previous poll
     in_flight_left = report.abandoned > 0;
     self->send_exit(job, caf::exit_reason::user_shutdown);
   }

@@ -41,7 +41,7 @@ struct fetch_event {
 struct crawl_report {
   fetch::outcome_counts outcomes;
   std::map<std::string, std::uint64_t> rejected;  ///< links not admitted, by reason
-  std::uint64_t pages = 0;       ///< URLs requested (finished URLs less robots_denied and host_parked)
+  std::uint64_t pages = 0;       ///< URLs requested (finished URLs less those settled without a request)
   std::uint64_t admitted = 0;
   std::uint64_t unfinished = 0;  ///< admitted but not finished (interrupted crawls)
   std::uint64_t abandoned = 0;   ///< requests still in flight when the stop grace ran out
@@ -51,6 +51,8 @@ struct crawl_report {
   std::vector<std::string> unreachable_seeds;  ///< seeds that got no HTTP response, with reason
   std::uint64_t retries = 0;                     ///< extra attempts made for retryable failures
   std::map<std::string, std::string> parked;     ///< hosts given up on, with the reason
+  /// For each failed outcome, the first few URLs that ended in it ("URL (detail)").
+  std::map<std::string, std::vector<std::string>> failure_examples;
 };
 
 struct hooks {

@@ -81,6 +81,9 @@ robots_result fetch_robots(fetcher_actor self, const url_task& t, fetch::respons
   r.rules = std::make_shared<const fetch::robots>(std::move(rf.rules));
   r.temporary = rf.temporary;
   r.no_response = !got_response;
+  if (!got_response)
+    r.failure = fetch::classify(last) == fetch::outcome::timeout ? fetch::outcome::timeout
+                                                                  : fetch::outcome::network_error;
   r.detail = got_response ? "HTTP " + std::to_string(last.status) : last.error_message;
   return r;
 }

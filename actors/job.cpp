@@ -32,6 +32,7 @@ struct job_state {
 using job_actor = caf::stateful_actor<job_state>*;
 
 constexpr std::size_t max_buffered_events = 100'000;
+constexpr std::size_t max_failure_examples = 5;
 
 double elapsed_s(job_actor self) {
   return std::chrono::duration<double>(steady::now() - self->state.started).count();
@@ -174,11 +175,16 @@ caf::behavior job(job_actor self, conf::crawl_options opts, std::chrono::millise
       auto& st = self->state;
       auto& r = st.report;
       r.outcomes.add(d.event.result);
-      if (d.event.result != fetch::outcome::robots_denied && d.event.result != fetch::outcome::host_parked)
+      if (d.requested)
         ++r.pages;
       r.bytes += d.event.bytes;
       for (auto& [k, v] : d.rejected)
         r.rejected[k] += v;
+      if (fetch::is_failure(d.event.result)) {
+        auto& ex = r.failure_examples[fetch::to_string(d.event.result)];
+        if (ex.size() < max_failure_examples)
+          ex.push_back(d.event.detail.empty() ? d.event.url : d.event.url + " (" + d.event.detail + ")");
+      }
       if (d.seed && d.unreachable)
         st.seed_failures[d.event.url] = d.event.detail.empty() ? fetch::to_string(d.event.result) : d.event.detail;
       if (st.keep_events && st.events.size() < max_buffered_events)

@@ -75,6 +75,9 @@ struct robots_result {
   std::shared_ptr<const fetch::robots> rules;
   bool temporary = false;  ///< 5xx or unreachable: disallow all for now, try again later
   bool no_response = false;  ///< the host did not answer at all
+  /// What the host's URLs end as if robots.txt stays unavailable: robots_denied after an HTTP
+  /// error, timeout or network_error when the host never answered.
+  fetch::outcome failure = fetch::outcome::robots_denied;
   std::string detail;      ///< e.g. "HTTP 503" or the network error
 };
 
@@ -91,6 +94,7 @@ struct page_done {
   fetch_event event;
   bool seed = false;
   bool unreachable = false;  ///< the host gave no HTTP response (refused, timed out, reset)
+  bool requested = true;     ///< false when the URL finished without a request of its own
   std::vector<std::pair<std::string, std::uint64_t>> rejected;  ///< links not admitted, by reason
 };
 

@@ -32,6 +32,8 @@ struct host_queue {
   std::uint64_t admitted = 0;    // for max_pages_per_host
   int failures = 0;              // consecutive failed fetches
   std::string parked;            // why, when parked
+  fetch::outcome denied_as = fetch::outcome::robots_denied;  // unreachable hosts: network_error/timeout
+  std::string denied_why;        // set when robots.txt stayed unavailable
 };
 
 struct queue_state {
@@ -128,6 +130,7 @@ void finish_unfetched(queue_actor self, const url_task& t, fetch::outcome o, std
   d.event = fetch_event{t.url, o, 0, 0, std::chrono::microseconds(0), std::move(detail)};
   d.seed = t.depth == 0 && t.chain.empty() && t.kind == 0;
   d.unreachable = unreachable;
+  d.requested = false;
   self->send(st.job, std::move(d));
 }
 
@@ -178,8 +181,11 @@ void admit_one(queue_actor self, url_task& t) {
     if (h.robots == robots_state::ready) {
       auto v = h.rules->check(st.cfg.agent, request_target(t.url));
       if (!v.allowed)
-        return finish_unfetched(self, t, fetch::outcome::robots_denied,
-                                v.rule ? "disallow: " + v.rule->pattern : "robots.txt");
+        return finish_unfetched(self, t, h.denied_as,
+                                !h.denied_why.empty() ? h.denied_why
+                                : v.rule              ? "disallow: " + v.rule->pattern
+                                                      : "robots.txt",
+                                h.denied_as != fetch::outcome::robots_denied);
     }
   } else {
     h.robots = robots_state::ready;
@@ -240,7 +246,12 @@ void on_robots(queue_actor self, const std::string& key, robots_result& r) {
   h.robots = robots_state::ready;
   h.robots_at = steady::now();
   h.rules = r.rules ? r.rules : std::make_shared<const fetch::robots>(fetch::robots::allow_all());
-  std::string why = r.temporary ? "robots.txt unavailable (" + r.detail + ")" : "";
+  std::string why = !r.temporary ? ""
+                    : r.no_response ? "host unreachable: " + r.detail
+                                    : "robots.txt unavailable (" + r.detail + ")";
+  auto denied = r.temporary ? r.failure : fetch::outcome::robots_denied;
+  h.denied_as = denied;
+  h.denied_why = why;
   if (auto delay = h.rules->crawl_delay(st.cfg.agent)) {
     if (*delay > st.cfg.max_crawl_delay)
       park(self, key, "crawl-delay " + std::to_string(delay->count() / 1000.0) + " s above the maximum");
@@ -254,7 +265,7 @@ void on_robots(queue_actor self, const std::string& key, robots_result& r) {
       keep.push_back(std::move(t));
     } else {
       --st.stats.queued;
-      finish_unfetched(self, t, fetch::outcome::robots_denied,
+      finish_unfetched(self, t, denied,
                        !why.empty() ? why : v.rule ? "disallow: " + v.rule->pattern : "robots.txt",
                        r.temporary && r.no_response);
     }

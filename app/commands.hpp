@@ -14,6 +14,7 @@ namespace crawld::app {
 struct crawl_flags {
   bool quiet = false;
   bool verbose = false;
+  bool fail_exit = false;  ///< exit 3 when any URL failed (set by --urls: a download list)
 };
 
 int cmd_crawl(conf::crawl_options opts, const crawl_flags& flags);

@@ -8,6 +8,7 @@
 
 #include "actors/engine.hpp"
 #include "app/commands.hpp"
+#include "app/fd_budget.hpp"
 #include "app/signals.hpp"
 
 namespace crawld::app {
@@ -46,6 +47,19 @@ void print_summary(const actors::crawl_report& r, std::ostream& out) {
     out << "retries: " << r.retries << '\n';
   for (const auto& [host, why] : r.parked)
     out << "parked host: " << host << " (" << why << ")\n";
+  if (r.outcomes.failures() > 0) {
+    out << "failures:\n";
+    for (std::size_t i = 0; i < fetch::outcome_count; ++i) {
+      auto o = static_cast<fetch::outcome>(i);
+      if (!fetch::is_failure(o) || r.outcomes[o] == 0)
+        continue;
+      out << "  " << fetch::to_string(o) << ' ' << r.outcomes[o] << '\n';
+      auto it = r.failure_examples.find(fetch::to_string(o));
+      if (it != r.failure_examples.end())
+        for (const auto& ex : it->second)
+          out << "    " << ex << '\n';
+    }
+  }
   if (r.interrupted)
     out << "unfinished: " << r.unfinished << " admitted URLs were not fetched\n";
 }
@@ -74,6 +88,8 @@ int cmd_crawl(conf::crawl_options opts, const crawl_flags& flags) {
   if (flags.verbose) {
     h.on_fetch = [](const actors::fetch_event& e) {
       std::ostringstream s;
+      if (fetch::is_failure(e.result))
+        s << "*** ";
       s << fetch::to_string(e.result) << ' ' << e.status << ' ' << e.bytes << "B "
         << e.elapsed.count() / 1000 << "ms " << e.url;
       if (!e.detail.empty())
@@ -82,6 +98,17 @@ int cmd_crawl(conf::crawl_options opts, const crawl_flags& flags) {
       std::cout << s.str();
     };
   }
+  auto fds = plan_file_descriptors(opts.concurrency, !opts.db.empty());
+  if (!fds) {
+    print_error(fds.message());
+    return 2;
+  }
+  if (fds->lowered)
+    print_error("warning: --concurrency " + std::to_string(opts.concurrency) + " needs more file descriptors than " +
+                "the limit of " + std::to_string(fds->limit) + " allows; using " + std::to_string(fds->concurrency));
+  opts.concurrency = fds->concurrency;
+  if (fds->store_files > 0)
+    opts.store_max_open_files = fds->store_files;
   install_stop_signals();
   auto r = actors::run_crawl(opts, h);
   if (tty && opts.progress)
@@ -106,6 +133,8 @@ int cmd_crawl(conf::crawl_options opts, const crawl_flags& flags) {
       print_error("seed unreachable: " + s);
     return 1;
   }
+  if (flags.fail_exit && r->outcomes.failures() > 0)
+    return 3;
   return 0;
 }
 

@@ -1,10 +1,12 @@
 // crawld's command line: the only translation unit that includes CLI11 (slow to compile).
+#include <fstream>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
 
 #include "app/commands.hpp"
 #include "app/robots_cmd.hpp"
+#include "conf/url_list.hpp"
 
 namespace crawld::app {
 
@@ -64,7 +66,11 @@ int main(int argc, char** argv) {
   std::vector<std::string> headers;
   double max_body_mib = 16;
   auto* crawl = cli.add_subcommand("crawl", "Crawl from seed URLs until nothing is left (or a limit is hit)");
-  crawl->add_option("urls", co.seeds, "Seed URLs (http or https)")->required();
+  std::string urls_file;
+  crawl->add_option("urls", co.seeds, "Seed URLs (http or https)");
+  crawl->add_option("--urls", urls_file,
+                    "Read URLs from a file, one per line ('-': stdin); with --depth 0 fetch exactly those. "
+                    "Exit 3 when any of them failed");
   crawl->add_option("--depth", co.max_depth, "Maximum link depth from the seeds (-1: unlimited)")->capture_default_str();
   crawl->add_option("--max-pages", co.max_pages, "Stop admitting URLs after this many (0: unlimited)")->capture_default_str();
   crawl->add_option("--concurrency", co.concurrency, "Requests in flight in total")->capture_default_str();
@@ -158,6 +164,27 @@ int main(int argc, char** argv) {
   }
 
   if (*crawl) {
+    if (!urls_file.empty()) {
+      conf::url_list list;
+      if (urls_file == "-") {
+        list = conf::read_url_list(std::cin);
+      } else {
+        std::ifstream in(urls_file);
+        if (!in) {
+          print_error("cannot read --urls file '" + urls_file + "'");
+          return 2;
+        }
+        list = conf::read_url_list(in);
+      }
+      for (const auto& e : list.errors)
+        print_error("--urls " + (urls_file == "-" ? std::string("stdin") : urls_file) + " " + e + " (skipped)");
+      co.seeds.insert(co.seeds.end(), list.urls.begin(), list.urls.end());
+      cf.fail_exit = true;
+    }
+    if (co.seeds.empty()) {
+      print_error("no URL to crawl: give seed URLs or --urls FILE");
+      return 2;
+    }
     co.delay = std::chrono::milliseconds(delay_ms);
     co.connect_timeout = seconds_to_ms(connect_s);
     co.read_timeout = seconds_to_ms(read_s);

@@ -54,6 +54,8 @@ struct crawl_options {
   parse::trap_limits traps;
   std::uint64_t max_pages_per_host = 0;  ///< 0: unlimited
 
+  int store_max_open_files = 256;  ///< RocksDB table files kept open (part of the fd budget)
+
   bool sitemaps = false;        ///< follow Sitemap: lines of robots.txt
   bool sitemap_probe = false;   ///< also try /sitemap.xml of every host
   bool progress = true;                     ///< progress line (only on a terminal)

@@ -40,7 +40,7 @@ class null_logger : public rocksdb::Logger {
 
 // RocksDB options, chosen for a crawler that must stay under ~150 MB RSS in total on a small
 // machine that also needs file descriptors for sockets:
-// - max_open_files 256 for the writer: table readers are bounded; the rest of the fd budget
+// - max_open_files 256 (open_options) for the writer: table readers are bounded; the rest of the fd budget
 //   is for sockets. Read-only opens keep all files open instead (see make_db_options).
 // - db_write_buffer_size 40 MB caps all memtables together; `pages` gets a 16 MB write buffer
 //   (bodies are large, fewer and larger L0 files), the small CFs 4 MB.
@@ -58,9 +58,9 @@ class null_logger : public rocksdb::Logger {
 // - info LOG limited to 4 files of 4 MB.
 constexpr std::size_t block_cache_bytes = 8u << 20;
 
-rocksdb::DBOptions make_db_options(bool read_only) {
+rocksdb::DBOptions make_db_options(bool read_only, int max_open_files) {
   rocksdb::DBOptions o;
-  o.max_open_files = 256;
+  o.max_open_files = max_open_files;
   o.max_background_jobs = 2;
   o.db_write_buffer_size = 40u << 20;
   o.max_total_wal_size = 64u << 20;
@@ -168,7 +168,7 @@ result<std::unique_ptr<store>> store::open(const std::string& dir, open_options 
     fresh = true;
   }
 
-  rocksdb::DBOptions db_opts = make_db_options(opts.read_only);
+  rocksdb::DBOptions db_opts = make_db_options(opts.read_only, opts.max_open_files);
   std::vector<std::string> existing;
   if (!fresh) {
     const rocksdb::Status s = rocksdb::DB::ListColumnFamilies(db_opts, dir, &existing);

@@ -34,6 +34,7 @@ inline constexpr int format_version = 1;
 struct open_options {
   bool create = true;      ///< create a new store if the directory is absent or empty
   bool read_only = false;  ///< open without taking the lock (readers beside a running crawl)
+  int max_open_files = 256;  ///< table files a writer keeps open (the rest of the fd budget is sockets)
 };
 
 struct store_stats {

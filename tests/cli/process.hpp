@@ -1,6 +1,7 @@
 #pragma once
 // Runs the real crawld binary as a child process (for exit codes, signals and output).
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,12 +22,17 @@ struct process_result {
 
 class child {
  public:
-  explicit child(const std::vector<std::string>& args) {
+  /// `nofile` > 0 sets the child's RLIMIT_NOFILE (soft and hard) before it runs crawld.
+  explicit child(const std::vector<std::string>& args, long nofile = 0) {
     static int counter = 0;
     base_ = "/tmp/crawld_cli_" + std::to_string(getpid()) + "_" + std::to_string(counter++);
     started_ = std::chrono::steady_clock::now();
     pid_ = fork();
     if (pid_ == 0) {
+      if (nofile > 0) {
+        rlimit rl{static_cast<rlim_t>(nofile), static_cast<rlim_t>(nofile)};
+        setrlimit(RLIMIT_NOFILE, &rl);
+      }
       freopen((base_ + ".out").c_str(), "w", stdout);
       freopen((base_ + ".err").c_str(), "w", stderr);
       std::vector<char*> argv;
@@ -89,8 +95,8 @@ class child {
 };
 
 inline process_result run(const std::vector<std::string>& args,
-                          std::chrono::milliseconds limit = std::chrono::seconds(60)) {
-  child c(args);
+                          std::chrono::milliseconds limit = std::chrono::seconds(60), long nofile = 0) {
+  child c(args, nofile);
   return c.wait(limit);
 }
 

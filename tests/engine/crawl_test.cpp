@@ -149,8 +149,8 @@ TEST(crawl, unreachable_seed_reported) {
   o.backoff_base = std::chrono::milliseconds(20);
   auto r = actors::run_crawl(o);
   ASSERT_TRUE(r.ok()) << r.message();
-  EXPECT_EQ(r->pages, 0u) << "robots.txt was unreachable, so nothing else was requested";
-  EXPECT_EQ(r->outcomes[fetch::outcome::robots_denied], 1u);
+  EXPECT_EQ(r->outcomes[fetch::outcome::network_error], 1u)
+    << "robots.txt was unreachable, so nothing else was requested, and the seed ended unreachable";
   ASSERT_EQ(r->unreachable_seeds.size(), 1u);
   EXPECT_NE(r->unreachable_seeds[0].find("127.0.0.1:9"), std::string::npos);
 }
