@@ -142,6 +142,7 @@ caf::behavior job(job_actor self, conf::crawl_options opts, std::chrono::millise
       parser_config pc;
       pc.scope = st.scope;
       pc.traps = o.traps;
+      pc.max_depth = o.max_depth;
       pc.max_redirects = o.max_redirects;
       pc.max_retries = o.max_retries;
       st.parsers = spawn_parser_pool(sys, parsers, std::move(pc), st.queue, st.storage, self);

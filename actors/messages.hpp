@@ -134,6 +134,7 @@ struct limiter_config {
 struct parser_config {
   std::shared_ptr<const parse::scope> scope;
   parse::trap_limits traps;
+  int max_depth = -1;
   int max_redirects = 10;
   int max_retries = 2;
 };

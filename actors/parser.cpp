@@ -105,7 +105,9 @@ caf::behavior parser(caf::stateful_actor<parser_state>* self, parser_config cfg,
           done.event.detail = sm.message();
         }
         p.resp.body.clear();  // the listed URLs are what matters; sitemaps can be 50 MB
-      } else if (o == fetch::outcome::ok && p.resp.is_html()) {
+      } else if (o == fetch::outcome::ok && p.resp.is_html() &&
+                 (st.cfg.max_depth < 0 || p.task.depth < st.cfg.max_depth)) {
+        // (At the depth limit every link would be too deep: skip the parse.)
         auto base = parse::parse_url(p.task.url);
         if (base) {
           auto pl = parse::extract_links(p.resp.body, *base);

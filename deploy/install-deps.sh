@@ -7,7 +7,7 @@ pkgs=(
   libcaf-dev libcpp-httplib-dev libgumbo-dev librocksdb-dev libtomlplusplus-dev libcli11-dev
   libidn2-dev zlib1g-dev libbrotli-dev libssl-dev
   libgtest-dev libgmock-dev
-  nginx-light wget
+  nginx wget curl bc time
 )
 missing=()
 for p in "${pkgs[@]}"; do

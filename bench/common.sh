@@ -1,0 +1,53 @@
+# Shared by the benchmarks: a static export of testsite served by nginx on loopback, and a runner
+# that measures a command with /usr/bin/time and counts the requests nginx served meanwhile.
+# Expects: crawld (path), hosts, pages, port, work (a temp dir). Sets: web, nginx_pid, seeds[], domains.
+
+start_web() {
+  chmod 755 "$work"   # nginx workers run as another user
+  web=$work/web
+  "$crawld" testsite --hosts "$hosts" --pages "$pages" --port "$port" --write "$web" >/dev/null
+  nginx -e "$web/error.log" -p "$web" -c "$web/nginx.conf" &
+  nginx_pid=$!
+  for _ in $(seq 1 100); do
+    (exec 3<>/dev/tcp/127.0.0.10/"$port") 2>/dev/null && break
+    sleep 0.05
+  done
+  seeds=()
+  domains=""
+  for ((i = 0; i < hosts; i++)); do
+    seeds+=("http://127.0.0.$((10 + i)):$port/")
+    domains+="${domains:+,}127.0.0.$((10 + i))"
+  done
+}
+
+stop_web() {
+  [ -n "${nginx_pid:-}" ] && kill "$nginx_pid" 2>/dev/null && wait "$nginx_pid" 2>/dev/null || true
+}
+
+log_lines() { sleep 1; wc -l < "$web/access.log"; }
+
+# measure NAME COMMAND... : fills requests[NAME] seconds[NAME] cpu[NAME] rss[NAME] (MB)
+declare -A requests seconds cpu rss
+measure() {
+  local name=$1; shift
+  local before after e u s m
+  before=$(log_lines)
+  /usr/bin/time -f "%e %U %S %M" -o "$work/time.$name" "$@" >"$work/out.$name" 2>&1 || true
+  after=$(log_lines)
+  read -r e u s m < <(tail -1 "$work/time.$name")
+  requests[$name]=$((after - before))
+  seconds[$name]=$e
+  cpu[$name]=$(echo "$u + $s" | bc -l)
+  rss[$name]=$((m / 1024))
+}
+
+print_table() {
+  printf '\n%-8s %9s %9s %9s %8s %10s %9s\n' tool requests seconds req/s cpu_s cpu_s/1k rss_MB
+  for name in "$@"; do
+    local rate per_k
+    rate=$(echo "${requests[$name]} / ${seconds[$name]}" | bc -l)
+    per_k=$(echo "${cpu[$name]} * 1000 / (${requests[$name]} + 0.000001)" | bc -l)
+    printf '%-8s %9d %9.2f %9.1f %8.2f %10.3f %9d\n' "$name" "${requests[$name]}" "${seconds[$name]}" "$rate" \
+      "${cpu[$name]}" "$per_k" "${rss[$name]}"
+  done
+}
