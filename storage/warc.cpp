@@ -324,7 +324,6 @@ result<std::string> warc_writer::write_record(
     if (k == "WARC-Record-ID") id = v;
     if (k == "WARC-Type" && v == "warcinfo") warcinfo = true;
   }
-  // Payload digest after the block digest, as warcio and wget order them (any order is valid).
   auto z = gzip_member(record_bytes(headers, block), opts_.compression_level);
   if (!z) return z.err();
   if (auto r = append_record(*z, !warcinfo); !r) return r.err();
