@@ -1,20 +1,74 @@
-// `crawld export`: a crawl store as files (a browsable mirror); WARC and JSON Lines come later.
+// `crawld export`: a crawl store as files (a browsable mirror) or JSON Lines; WARC comes later
+// (it needs the raw responses, which the store does not keep yet).
 #include "app/export_cmd.hpp"
 
 #include <iostream>
+#include <memory>
 
 #include "app/commands.hpp"
+#include "storage/jsonl.hpp"
 #include "storage/mirror.hpp"
 #include "storage/store.hpp"
 
 namespace crawld::app {
 
+namespace {
+
+/// One JSON object per stored page, to `out` or stdout ("" or "-").
+int export_jsonl(const std::string& db, const std::string& out) {
+  auto st = storage::store::open(db, storage::open_options{false, true});
+  if (!st) {
+    print_error(st.message());
+    return 1;
+  }
+  std::unique_ptr<storage::jsonl_writer> file;
+  if (!out.empty() && out != "-") {
+    auto w = storage::jsonl_writer::open(out);
+    if (!w) {
+      print_error(w.message());
+      return 1;
+    }
+    file = std::move(*w);
+  }
+  std::uint64_t n = 0;
+  std::string failure;
+  auto walked = (*st)->for_each_page([&](const storage::page_record& p) {
+    if (file) {
+      if (auto r = file->write(p); !r) {
+        failure = r.message();
+        return false;
+      }
+    } else {
+      std::cout << storage::page_to_jsonl(p);
+    }
+    ++n;
+    return true;
+  });
+  if (file && failure.empty())
+    if (auto r = file->close(); !r)
+      failure = r.message();
+  if (!walked)
+    failure = walked.message();
+  if (!failure.empty()) {
+    print_error(failure);
+    return 1;
+  }
+  std::cout.flush();
+  if (file)
+    std::cerr << "exported " << n << " pages to " << out << '\n';
+  return 0;
+}
+
+}  // namespace
+
 int cmd_export(const std::string& db, const std::string& format, const std::string& out,
                bool convert_links) {
-  if (format == "warc" || format == "jsonl") {
-    print_error("export format '" + format + "' is not yet supported");
+  if (format == "warc") {
+    print_error("export format 'warc' is not yet supported");
     return 2;
   }
+  if (format == "jsonl")
+    return export_jsonl(db, out);
   if (format != "files") {
     print_error("unknown export format '" + format + "' (expected files, warc or jsonl)");
     return 2;

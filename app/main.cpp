@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include "app/commands.hpp"
+#include "app/export_cmd.hpp"
 #include "app/robots_cmd.hpp"
 #include "conf/url_list.hpp"
 
@@ -118,6 +119,15 @@ int main(int argc, char** argv) {
   robots->add_option("agent", robots_agent, "User agent (its product token is matched)")->required();
   robots->add_option("urls", robots_urls, "URLs to check")->required();
 
+  // export
+  std::string export_db, export_format, export_out;
+  bool export_convert = false;
+  auto* exp = cli.add_subcommand("export", "Export a crawl store: a browsable mirror (files) or JSON Lines");
+  exp->add_option("--db", export_db, "Crawl store directory")->required();
+  exp->add_option("--format", export_format, "files or jsonl (warc: not yet)")->required();
+  exp->add_option("--out", export_out, "Output directory (files) or file (jsonl; default stdout)");
+  exp->add_flag("--convert-links", export_convert, "files: rewrite links between mirrored pages to relative file links");
+
   // stats
   std::string stats_db;
   int stats_top = 10;
@@ -223,6 +233,8 @@ int main(int argc, char** argv) {
     return cmd_stats(stats_db, stats_top);
   if (*robots)
     return cmd_robots(robots_source, robots_agent, robots_urls);
+  if (*exp)
+    return cmd_export(export_db, export_format, export_out, export_convert);
   if (*url)
     return cmd_url(url_base, url_hrefs);
   if (*links)

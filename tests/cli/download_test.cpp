@@ -175,3 +175,83 @@ TEST(download, malformed_lines_reported_and_skipped) {
 
 }  // namespace
 }  // namespace crawld
+
+namespace crawld {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::size_t count_files(const std::string& dir) {
+  std::size_t n = 0;
+  for (auto& e : std::filesystem::recursive_directory_iterator(dir))
+    n += e.is_regular_file();
+  return n;
+}
+
+TEST(download, mirror_holds_the_200s_and_browses_offline) {
+  testsite::site_options o;
+  o.hosts = 2;
+  o.pages = 60;
+  o.port = 0;
+  auto s = testsite::server::start(testsite::site(o));
+  ASSERT_TRUE(s.ok()) << s.message();
+  auto& site = *s;
+  char tmpl[] = "/tmp/crawld_mirror_XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  auto r = test::run({"crawl", site->model().origin(0) + "/", site->model().origin(1) + "/", "--db", dir + "/db",
+                      "--keep-non-html"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto ok_pos = r.out.find("ok ");
+  ASSERT_NE(ok_pos, std::string::npos);
+  auto ok = std::stoul(r.out.substr(ok_pos + 3));
+  auto e = test::run({"export", "--db", dir + "/db", "--format", "files", "--out", dir + "/mirror", "--convert-links"});
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  EXPECT_EQ(count_files(dir + "/mirror"), ok) << "exactly the 200s: " << e.out;
+  // Every relative link in every mirrored page points at a file that exists.
+  std::size_t relative = 0;
+  for (auto& f : std::filesystem::recursive_directory_iterator(dir + "/mirror")) {
+    if (!f.is_regular_file() || f.path().extension() != ".html")
+      continue;
+    std::ifstream in(f.path());
+    std::stringstream buf;
+    buf << in.rdbuf();
+    auto html = buf.str();
+    for (auto pos = html.find("href=\""); pos != std::string::npos; pos = html.find("href=\"", pos + 1)) {
+      auto end = html.find('"', pos + 6);
+      auto href = html.substr(pos + 6, end - pos - 6);
+      auto colon = href.find(':');
+      bool has_scheme = colon != std::string::npos && colon < href.find_first_of("/?#");
+      if (href.empty() || has_scheme || href[0] == '#')
+        continue;  // absolute links (not mirrored) and same-page fragments
+      href = href.substr(0, href.find('#'));
+      // Undo the percent-encoding of the file name the export applied to the link.
+      std::string path;
+      for (std::size_t i = 0; i < href.size(); ++i) {
+        if (href[i] == '%' && i + 2 < href.size()) {
+          path += static_cast<char>(std::stoi(href.substr(i + 1, 2), nullptr, 16));
+          i += 2;
+        } else if (href.compare(i, 5, "&amp;") == 0) {
+          path += '&';
+          i += 4;
+        } else {
+          path += href[i];
+        }
+      }
+      ++relative;
+      EXPECT_TRUE(std::filesystem::exists(f.path().parent_path() / path)) << f.path() << " -> " << href;
+    }
+  }
+  EXPECT_GT(relative, 100u);
+  auto j = test::run({"export", "--db", dir + "/db", "--format", "jsonl"});
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  auto lines = std::count(j.out.begin(), j.out.end(), '\n');
+  std::size_t served = 0;
+  for (auto& req : site->requests())
+    served += req.target != "/robots.txt";
+  EXPECT_EQ(static_cast<std::size_t>(lines), served);
+  EXPECT_NE(j.out.find("\"status\":200"), std::string::npos) << j.out.substr(0, 300);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace crawld
