@@ -1,5 +1,7 @@
 #include "parse/links.hpp"
 
+#include "parse/html_scan.hpp"
+
 #include <gumbo.h>
 
 #include <initializer_list>
@@ -7,6 +9,13 @@
 
 namespace crawld::parse {
 namespace {
+
+using html::after_gt;
+using html::end_tag_at;
+using html::skip_markup_declaration;
+using html::skip_raw_text;
+using html::starts_with_ci;
+bool tag_space(char c) { return html::space(c); }
 
 char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 bool ascii_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
@@ -21,39 +30,6 @@ bool one_of(std::string_view name, std::initializer_list<std::string_view> names
   for (auto n : names)
     if (name == n) return true;
   return false;
-}
-
-bool tag_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
-
-/// True when `h` at `i` starts with `s`, ASCII case-insensitively.
-bool starts_with_ci(std::string_view h, size_t i, std::string_view s) {
-  if (i + s.size() > h.size()) return false;
-  for (size_t k = 0; k < s.size(); ++k)
-    if (ascii_lower(h[i + k]) != s[k]) return false;
-  return true;
-}
-
-/// An end tag `</name` followed by a delimiter at `i` (what ends raw text).
-bool end_tag_at(std::string_view h, size_t i, std::string_view name) {
-  if (!starts_with_ci(h, i, "</") || !starts_with_ci(h, i + 2, name)) return false;
-  size_t k = i + 2 + name.size();
-  return k < h.size() && (tag_space(h[k]) || h[k] == '/' || h[k] == '>');
-}
-
-size_t after_gt(std::string_view h, size_t i) {
-  size_t e = h.find('>', i);
-  return e == std::string_view::npos ? h.size() : e + 1;
-}
-
-/// From just after "<!": the end of the comment, doctype or bogus comment.
-size_t skip_markup_declaration(std::string_view h, size_t i) {
-  if (h.compare(i, 2, "--") != 0) return after_gt(h, i);  // doctype, CDATA (no foreign content)
-  i += 2;
-  if (i < h.size() && h[i] == '>') return i + 1;  // "<!-->"
-  if (h.compare(i, 2, "->") == 0) return i + 2;    // "<!--->"
-  size_t e1 = h.find("-->", i), e2 = h.find("--!>", i);
-  if (e1 == std::string_view::npos && e2 == std::string_view::npos) return h.size();
-  return e1 < e2 ? e1 + 3 : e2 + 4;
 }
 
 /// From the start of a tag name: scans the tag as the tokenizer does (attribute quoting
@@ -108,37 +84,6 @@ size_t scan_tag(std::string_view h, size_t i, std::string& name) {
   return std::string_view::npos;
 }
 
-/// From just after a raw-text start tag: the index of its closing end tag (or the end). Script
-/// data follows the tokenizer's "<!--" / "<script" escape states.
-size_t skip_raw_text(std::string_view h, size_t i, std::string_view name) {
-  const size_t n = h.size();
-  if (name != "script") {
-    for (;; ++i) {
-      i = h.find("</", i);
-      if (i == std::string_view::npos) return n;
-      if (end_tag_at(h, i, name)) return i;
-    }
-  }
-  enum { data, escaped, double_escaped } st = data;
-  for (; i < n; ++i) {
-    if (h[i] == '<') {
-      if (st != double_escaped && end_tag_at(h, i, "script")) return i;
-      if (st == data && h.compare(i, 4, "<!--") == 0) {
-        st = escaped;
-        i += 3;
-      } else if (st == escaped && starts_with_ci(h, i + 1, "script") && i + 7 < n &&
-                 (tag_space(h[i + 7]) || h[i + 7] == '/' || h[i + 7] == '>')) {
-        st = double_escaped;
-      } else if (st == double_escaped && end_tag_at(h, i, "script")) {
-        st = escaped;
-      }
-    } else if (h[i] == '-' && st != data && h.compare(i, 3, "-->") == 0) {
-      st = data;
-      i += 2;
-    }
-  }
-  return n;
-}
 
 /// Gumbo 0.10.1 (unmaintained) aborts on some malformed trees (an assert on
 /// "<table><svg><select><title><select><td>") and spends time linear in the open-element depth

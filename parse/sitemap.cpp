@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "parse/url.hpp"
+#include "parse/utf8.hpp"
 
 namespace crawld::parse {
 
@@ -159,23 +160,6 @@ class collector {
   std::unordered_set<std::size_t, hash_at, equal_at> seen_{16, hash_at{&out_.urls}, equal_at{&out_.urls}};
 };
 
-void append_utf8(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -211,7 +195,7 @@ std::size_t decode_reference(std::string_view s, std::string& out) {
   }
   if (k == first || k >= s.size() || s[k] != ';') return 0;
   if (too_big || cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  append_utf8(out, cp);
+  parse::append_utf8(out, cp);
   return k + 1;
 }
 

@@ -11,7 +11,9 @@
 #include <unordered_map>
 #include <utility>
 
+#include "parse/html_scan.hpp"
 #include "parse/url.hpp"
+#include "parse/utf8.hpp"
 
 namespace crawld::storage {
 namespace {
@@ -159,29 +161,6 @@ struct start_tag {
   std::vector<attribute> attrs;  // first occurrence of each name only, as HTML keeps
 };
 
-bool starts_with_ci_at(std::string_view h, std::size_t i, std::string_view s) {
-  if (i + s.size() > h.size()) return false;
-  for (std::size_t k = 0; k < s.size(); ++k)
-    if (lower(h[i + k]) != s[k]) return false;
-  return true;
-}
-
-std::size_t after_gt(std::string_view h, std::size_t i) {
-  std::size_t e = h.find('>', i);
-  return e == std::string_view::npos ? h.size() : e + 1;
-}
-
-/// From just after "<!": the index after the comment, doctype or bogus comment.
-std::size_t skip_declaration(std::string_view h, std::size_t i) {
-  if (h.compare(i, 2, "--") != 0) return after_gt(h, i);
-  i += 2;
-  if (i < h.size() && h[i] == '>') return i + 1;
-  if (h.compare(i, 2, "->") == 0) return i + 2;
-  std::size_t a = h.find("-->", i), b = h.find("--!>", i);
-  if (a == std::string_view::npos && b == std::string_view::npos) return h.size();
-  return a < b ? a + 3 : b + 4;
-}
-
 /// From a tag name's first byte: reads the tag as the HTML tokenizer does. Returns the index
 /// after '>', or npos when the input ends inside the tag (the tokenizer then emits nothing).
 std::size_t scan_tag(std::string_view h, std::size_t i, start_tag& t) {
@@ -268,43 +247,7 @@ std::size_t scan_tag(std::string_view h, std::size_t i, start_tag& t) {
   return std::string_view::npos;
 }
 
-bool end_tag_at(std::string_view h, std::size_t i, std::string_view name) {
-  if (!starts_with_ci_at(h, i, "</") || !starts_with_ci_at(h, i + 2, name)) return false;
-  std::size_t k = i + 2 + name.size();
-  return k < h.size() && (space(h[k]) || h[k] == '/' || h[k] == '>');
-}
 
-/// From just after a raw-text start tag: the index of its end tag (or the end of input). Script
-/// data follows the tokenizer's "<!--" / "<script" escape states.
-std::size_t skip_raw_text(std::string_view h, std::size_t i, std::string_view name) {
-  const std::size_t n = h.size();
-  if (name != "script") {
-    for (;; ++i) {
-      i = h.find("</", i);
-      if (i == std::string_view::npos) return n;
-      if (end_tag_at(h, i, name)) return i;
-    }
-  }
-  enum { data, escaped, double_escaped } st = data;
-  for (; i < n; ++i) {
-    if (h[i] == '<') {
-      if (st != double_escaped && end_tag_at(h, i, "script")) return i;
-      if (st == data && h.compare(i, 4, "<!--") == 0) {
-        st = escaped;
-        i += 3;
-      } else if (st == escaped && starts_with_ci_at(h, i + 1, "script") && i + 7 < n &&
-                 (space(h[i + 7]) || h[i + 7] == '/' || h[i + 7] == '>')) {
-        st = double_escaped;
-      } else if (st == double_escaped && end_tag_at(h, i, "script")) {
-        st = escaped;
-      }
-    } else if (h[i] == '-' && st != data && h.compare(i, 3, "-->") == 0) {
-      st = data;
-      i += 2;
-    }
-  }
-  return n;
-}
 
 /// Calls `fn(tag)` for each start tag, in document order, skipping comments and raw text.
 template <class Fn>
@@ -316,14 +259,14 @@ void for_each_start_tag(std::string_view h, Fn&& fn) {
     if (lt == std::string_view::npos || lt + 1 >= n) return;
     i = lt + 1;
     const char c = h[i];
-    if (c == '!') { i = skip_declaration(h, i + 1); continue; }
-    if (c == '?') { i = after_gt(h, i); continue; }
+    if (c == '!') { i = parse::html::skip_markup_declaration(h, i + 1); continue; }
+    if (c == '?') { i = parse::html::after_gt(h, i); continue; }
     if (c == '/') {
       if (i + 1 < n && alnum(h[i + 1]) && !(h[i + 1] >= '0' && h[i + 1] <= '9')) {
         i = scan_tag(h, i + 1, t);
         if (i == std::string_view::npos) return;
       } else {
-        i = after_gt(h, i);  // "</>" and bogus comments
+        i = parse::html::after_gt(h, i);  // "</>" and bogus comments
       }
       continue;
     }
@@ -335,29 +278,15 @@ void for_each_start_tag(std::string_view h, Fn&& fn) {
     for (std::string_view raw : {"script", "style", "title", "textarea", "xmp", "iframe",
                                  "noembed", "noframes"})
       if (t.name == raw) {
-        i = skip_raw_text(h, i, raw);
+        i = parse::html::skip_raw_text(h, i, raw);
         break;
       }
   }
 }
 
-void append_utf8(std::string& out, unsigned long cp) {
+void append_scalar(std::string& out, unsigned long cp) {
   if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
+  parse::append_utf8(out, static_cast<std::uint32_t>(cp));
 }
 
 /// The attribute value with character references decoded: numeric ones and amp, lt, gt, quot,
@@ -378,7 +307,7 @@ bool decode_value(std::string_view v, std::string& out) {
         ++digits;
       }
       if (digits == 0) { out += '&'; continue; }
-      append_utf8(out, cp);
+      append_scalar(out, cp);
       i = (k < v.size() && v[k] == ';') ? k : k - 1;
       continue;
     }

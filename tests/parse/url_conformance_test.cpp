@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "parse/url.hpp"
+#include "parse/utf8.hpp"
 
 namespace {
 
@@ -125,23 +126,7 @@ class json_reader {
     return v;
   }
 
-  static void append_utf8(std::string& out, unsigned cp) {
-    if (cp < 0x80) {
-      out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      out += static_cast<char>(0xC0 | (cp >> 6));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      out += static_cast<char>(0xE0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (cp >> 18));
-      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-  }
+
 
   std::string string() {
     expect('"');
@@ -182,7 +167,7 @@ class json_reader {
           } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
             cp = 0xFFFD;  // lone low surrogate: a USVString gets U+FFFD, as browsers pass it
           }
-          append_utf8(out, cp);
+          crawld::parse::append_utf8(out, cp);
           break;
         }
         default:
