@@ -52,6 +52,7 @@ using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using delay_atom = caf::atom_constant<caf::atom("delay")>;
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
 using robots_atom = caf::atom_constant<caf::atom("robots")>;
+using unused_atom = caf::atom_constant<caf::atom("unused")>;
 
 enum class task_kind : std::uint8_t { page = 0, robots = 1, sitemap = 2 };
 

@@ -79,6 +79,16 @@ std::size_t available(const host_queue& h) {
 
 url_task hand_out(queue_actor self, const std::string& key);
 
+/// Whether a token of the host can still be used (its URLs may have been parked meanwhile).
+bool has_work(const host_queue& h) { return h.robots_task || (!robots_pending(h) && !h.urls.empty()); }
+
+/// Gives an unusable token back to the rate limiter.
+void return_token(queue_actor self, const std::string& key) {
+  auto& h = self->state.hosts[key];
+  --h.tokens;
+  self->send(self->state.limiter, unused_atom::value, key);
+}
+
 // Asks the rate limiter for the host unless a request is out or every available URL has a token.
 void ask(queue_actor self, const std::string& key) {
   auto& h = self->state.hosts[key];
@@ -91,7 +101,9 @@ void ask(queue_actor self, const std::string& key) {
       auto& h = st.hosts[key];
       h.asked = false;
       ++h.tokens;
-      if (!st.waiting.empty() && !st.stopping) {
+      if (!has_work(h)) {
+        return_token(self, key);
+      } else if (!st.waiting.empty() && !st.stopping) {
         auto rp = std::move(st.waiting.front());
         st.waiting.pop_front();
         rp.deliver(hand_out(self, key));
@@ -304,10 +316,12 @@ caf::behavior queue(queue_actor self, caf::actor limiter, caf::actor job, queue_
       auto& st = self->state;
       if (st.stopping || st.ended)
         return url_task{};
-      if (!st.ready.empty()) {
+      while (!st.ready.empty()) {
         auto key = std::move(st.ready.front());
         st.ready.pop_front();
-        return hand_out(self, key);
+        if (has_work(st.hosts[key]))
+          return hand_out(self, key);
+        return_token(self, key);
       }
       auto rp = self->make_response_promise();
       st.waiting.push_back(rp);

@@ -127,6 +127,15 @@ caf::behavior rate_limiter(limiter_actor self, limiter_config cfg) {
       host(self, key).timer = false;
       pump(self, key);
     },
+    // A grant the queue could not use (its host was parked meanwhile): nothing was sent.
+    [self](unused_atom, const std::string& key) {
+      auto& h = host(self, key);
+      if (h.in_flight > 0)
+        --h.in_flight;
+      if (h.unstarted > 0)
+        --h.unstarted;
+      pump(self, key);
+    },
     [self](delay_atom, const std::string& key, std::int64_t crawl_delay_ms) {
       host(self, key).crawl_delay = std::chrono::milliseconds(crawl_delay_ms);
     },
