@@ -225,6 +225,23 @@ TEST(cli, ignore_robots_says_so_loudly) {
   EXPECT_TRUE(contains(r.err, "--ignore-robots")) << r.err;
 }
 
+TEST(cli, progress_line_only_on_a_terminal) {
+  auto site = start_site(1, 80, 10ms);
+  ASSERT_TRUE(site);
+  // script(1) gives the crawl a pseudo-terminal; its output is what a user would see.
+  std::string cmd = std::string(CRAWLD_BINARY) + " crawl " + site->model().origin(0) + "/ --concurrency 2";
+  FILE* p = popen(("script -qfec '" + cmd + "' /dev/null 2>&1").c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[4096];
+  while (std::size_t n = fread(buf, 1, sizeof buf, p))
+    out.append(buf, n);
+  EXPECT_EQ(pclose(p), 0);
+  EXPECT_TRUE(contains(out, " pages/s | queued ")) << out.substr(0, 400);
+  EXPECT_TRUE(contains(out, "\r\033[K")) << "the line is redrawn in place";
+  EXPECT_TRUE(contains(out, "crawled ")) << "the summary follows";
+}
+
 TEST(cli, testsite_port_in_use_is_clear_error) {
   auto site = start_site(1, 5);
   ASSERT_TRUE(site);
