@@ -293,6 +293,11 @@ delay_ms = 0
   auto bad = load_job_string("[[domain]]\nglob = \"x\"\nper_hots = 2\n", "d.toml");
   ASSERT_EQ(bad.errors.size(), 1u) << all_errors(bad);
   EXPECT_TRUE(has(bad.errors[0].message, "in [[domain]]; did you mean 'per_host'?")) << bad.errors[0].message;
+
+  auto no_glob = load_job_string("[[domain]]\nglob = \"ok\"\n[[domain]]\nper_host = 2\n", "d.toml");
+  ASSERT_EQ(no_glob.errors.size(), 1u) << all_errors(no_glob);  // not also validate's "empty glob"
+  EXPECT_EQ(no_glob.errors[0].line, 3);
+  EXPECT_TRUE(has(no_glob.errors[0].message, "needs a 'glob'")) << no_glob.errors[0].message;
 }
 
 }  // namespace
