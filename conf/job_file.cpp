@@ -1,0 +1,523 @@
+#include "conf/job_file.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <optional>
+#include <regex>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+namespace crawld::conf {
+
+std::string to_string(const job_error& e) {
+  if (e.line <= 0)
+    return e.file + ": " + e.message;
+  return e.file + ":" + std::to_string(e.line) + ":" + std::to_string(e.column) + ": " + e.message;
+}
+
+namespace {
+
+const char* type_name(const toml::node& n) {
+  switch (n.type()) {
+    case toml::node_type::string: return "string";
+    case toml::node_type::integer: return "integer";
+    case toml::node_type::floating_point: return "float";
+    case toml::node_type::boolean: return "boolean";
+    case toml::node_type::date: return "date";
+    case toml::node_type::time: return "time";
+    case toml::node_type::date_time: return "date-time";
+    case toml::node_type::array: return "array";
+    case toml::node_type::table: return "table";
+    default: return "nothing";
+  }
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j)
+    row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+/// The candidate nearest to `word` if it is within two edits (a typo) or one is a prefix of the
+/// other of at least three characters ("polite" for "politeness"), else "".
+std::string nearest(std::string_view word, const std::vector<std::string_view>& candidates) {
+  std::string_view best;
+  std::size_t best_d = std::numeric_limits<std::size_t>::max();
+  for (auto c : candidates) {
+    auto d = edit_distance(word, c);
+    auto shorter = std::min(word.size(), c.size());
+    bool prefix = shorter >= 3 && word.substr(0, shorter) == c.substr(0, shorter);
+    if ((d <= 2 || prefix) && d < best_d) {
+      best_d = d;
+      best = c;
+    }
+  }
+  return std::string(best);
+}
+
+/// Collects errors and knows the defaults against which single values are range-checked.
+class checker {
+ public:
+  checker(std::string file, std::vector<job_error>& errors) : file_(std::move(file)), errors_(errors) {}
+
+  void add(const toml::source_region& at, std::string message) {
+    errors_.push_back({file_, static_cast<int>(at.begin.line), static_cast<int>(at.begin.column), std::move(message)});
+  }
+
+  /// Runs `validate` on default options (plus a placeholder seed) changed only by `set`, so
+  /// validate's ranges apply to one value and its error can be placed at that value.
+  void check(const toml::source_region& at, std::string_view key, const std::function<void(crawl_options&)>& set) {
+    crawl_options probe;
+    probe.seeds = {"http://example.invalid/"};
+    set(probe);
+    if (auto r = validate(probe); !r)
+      add(at, "'" + std::string(key) + "' is out of range: " + r.message());
+  }
+
+  std::optional<std::int64_t> integer(std::string_view key, const toml::node& n) {
+    if (auto v = n.as_integer())
+      return v->get();
+    add(n.source(), "'" + std::string(key) + "' must be an integer, got " + type_name(n));
+    return std::nullopt;
+  }
+
+  /// An integer within [lo, hi] (own ranges: what `validate` does not check, and int overflow).
+  std::optional<std::int64_t> integer(std::string_view key, const toml::node& n, std::int64_t lo, std::int64_t hi) {
+    auto v = integer(key, n);
+    if (v && (*v < lo || *v > hi)) {
+      add(n.source(), "'" + std::string(key) + "' must be between " + std::to_string(lo) + " and " +
+                          std::to_string(hi) + ", got " + std::to_string(*v));
+      return std::nullopt;
+    }
+    return v;
+  }
+
+  /// An integer or a float, finite, within [lo, hi].
+  std::optional<double> number(std::string_view key, const toml::node& n, double lo, double hi) {
+    std::optional<double> v;
+    if (auto i = n.as_integer())
+      v = static_cast<double>(i->get());
+    else if (auto f = n.as_floating_point())
+      v = f->get();
+    if (!v) {
+      add(n.source(), "'" + std::string(key) + "' must be a number, got " + type_name(n));
+      return std::nullopt;
+    }
+    if (!std::isfinite(*v) || *v < lo || *v > hi) {
+      std::ostringstream msg;
+      msg << "'" << key << "' must be between " << lo << " and " << hi << ", got " << *v;
+      add(n.source(), msg.str());
+      return std::nullopt;
+    }
+    return v;
+  }
+
+  std::optional<bool> boolean(std::string_view key, const toml::node& n) {
+    if (auto v = n.as_boolean())
+      return v->get();
+    add(n.source(), "'" + std::string(key) + "' must be a boolean, got " + type_name(n));
+    return std::nullopt;
+  }
+
+  std::optional<std::string> string(std::string_view key, const toml::node& n) {
+    if (auto v = n.as_string())
+      return v->get();
+    add(n.source(), "'" + std::string(key) + "' must be a string, got " + type_name(n));
+    return std::nullopt;
+  }
+
+  /// An array of strings; `each` sees every string with its position (to check it there).
+  std::optional<std::vector<std::string>> strings(
+      std::string_view key, const toml::node& n,
+      const std::function<void(const std::string&, const toml::source_region&)>& each = {}) {
+    auto arr = n.as_array();
+    if (!arr) {
+      add(n.source(), "'" + std::string(key) + "' must be an array of strings, got " + type_name(n));
+      return std::nullopt;
+    }
+    std::vector<std::string> out;
+    bool all = true;
+    for (const auto& e : *arr) {
+      if (auto s = e.as_string()) {
+        out.push_back(s->get());
+        if (each)
+          each(out.back(), e.source());
+      } else {
+        add(e.source(), "'" + std::string(key) + "' must be an array of strings, got a " + type_name(e) + " in it");
+        all = false;
+      }
+    }
+    if (!all)
+      return std::nullopt;
+    return out;
+  }
+
+  void unknown_key(const toml::key& k, std::string_view where, const std::vector<std::string_view>& known) {
+    std::string msg = "unknown key '" + std::string(k.str()) + "' " + std::string(where);
+    if (auto near = nearest(k.str(), known); !near.empty())
+      msg += "; did you mean '" + near + "'?";
+    add(k.source(), msg);
+  }
+
+ private:
+  std::string file_;
+  std::vector<job_error>& errors_;
+};
+
+using handler = std::function<void(checker&, std::string_view key, const toml::key&, const toml::node&, crawl_options&)>;
+using section = std::vector<std::pair<std::string_view, handler>>;
+
+/// Dispatches every key of `t` to its handler; unknown keys are errors with a suggestion.
+void walk(checker& c, const toml::table& t, const section& keys, std::string_view where, crawl_options& o) {
+  std::vector<std::string_view> names;
+  for (const auto& [name, h] : keys)
+    names.push_back(name);
+  for (const auto& [k, v] : t) {
+    auto it = std::find_if(keys.begin(), keys.end(), [&](const auto& e) { return e.first == k.str(); });
+    if (it == keys.end())
+      c.unknown_key(k, where, names);
+    else
+      it->second(c, it->first, k, v, o);
+  }
+}
+
+// Handler builders for the common shapes.
+
+/// An int field whose range `validate` checks.
+handler int_field(int crawl_options::*field) {
+  return [field](checker& c, std::string_view key, const toml::key&, const toml::node& n, crawl_options& o) {
+    auto v = c.integer(key, n, std::numeric_limits<int>::min(), std::numeric_limits<int>::max());
+    if (!v)
+      return;
+    o.*field = static_cast<int>(*v);
+    c.check(n.source(), key, [&](crawl_options& p) { p.*field = static_cast<int>(*v); });
+  };
+}
+
+/// An int set through `set`, within [lo, hi] (for fields `validate` does not check).
+template <class Set>
+handler bounded_int(std::int64_t lo, std::int64_t hi, Set set) {
+  return [=](checker& c, std::string_view key, const toml::key&, const toml::node& n, crawl_options& o) {
+    if (auto v = c.integer(key, n, lo, hi))
+      set(o, *v);
+  };
+}
+
+/// A duration: a number in the key's unit (`ms_per_unit` milliseconds each), checked by `validate`.
+handler duration(std::chrono::milliseconds crawl_options::*field, double ms_per_unit, double lo) {
+  return [=](checker& c, std::string_view key, const toml::key&, const toml::node& n, crawl_options& o) {
+    auto v = c.number(key, n, lo, 1e12 / ms_per_unit);  // ~30 years: keeps the cast defined
+    if (!v)
+      return;
+    std::chrono::milliseconds ms(static_cast<long long>(*v * ms_per_unit));
+    o.*field = ms;
+    c.check(n.source(), key, [&](crawl_options& p) { p.*field = ms; });
+  };
+}
+
+handler flag(bool crawl_options::*field) {
+  return [field](checker& c, std::string_view key, const toml::key&, const toml::node& n, crawl_options& o) {
+    if (auto v = c.boolean(key, n))
+      o.*field = *v;
+  };
+}
+
+handler regexes(std::vector<std::string> crawl_options::*field) {
+  return [field](checker& c, std::string_view key, const toml::key&, const toml::node& n, crawl_options& o) {
+    auto v = c.strings(key, n, [&](const std::string& s, const toml::source_region& at) {
+      try {
+        std::regex re(s, std::regex::ECMAScript);
+      } catch (const std::regex_error& e) {
+        c.add(at, "bad regex in '" + std::string(key) + "': '" + s + "': " + e.what());
+      }
+    });
+    if (v)
+      o.*field = std::move(*v);
+  };
+}
+
+const section& crawl_section() {
+  static const section s = {
+      {"seeds",
+       [](checker& c, std::string_view key, const toml::key&, const toml::node& n, crawl_options& o) {
+         auto v = c.strings(key, n, [&](const std::string& url, const toml::source_region& at) {
+           crawl_options probe;
+           probe.seeds = {url};
+           if (auto r = validate(probe); !r)
+             c.add(at, "bad seed in 'seeds': " + r.message());
+         });
+         if (v)
+           o.seeds = std::move(*v);
+       }},
+      {"max_depth", int_field(&crawl_options::max_depth)},
+      {"max_pages", bounded_int(0, std::numeric_limits<std::int64_t>::max(),
+                                [](crawl_options& o, std::int64_t v) { o.max_pages = static_cast<std::uint64_t>(v); })},
+      {"max_pages_per_host",
+       bounded_int(0, std::numeric_limits<std::int64_t>::max(),
+                   [](crawl_options& o, std::int64_t v) { o.max_pages_per_host = static_cast<std::uint64_t>(v); })},
+      {"concurrency", int_field(&crawl_options::concurrency)},
+      {"per_host", int_field(&crawl_options::per_host)},
+      {"delay_ms", duration(&crawl_options::delay, 1, -1e12)},
+      {"db",
+       [](checker& c, std::string_view key, const toml::key&, const toml::node& n, crawl_options& o) {
+         if (auto v = c.string(key, n))
+           o.db = std::move(*v);
+       }},
+      {"allow_domains",
+       [](checker& c, std::string_view key, const toml::key&, const toml::node& n, crawl_options& o) {
+         auto v = c.strings(key, n, [&](const std::string& d, const toml::source_region& at) {
+           if (d.empty() || d.find_first_of("/: \t") != std::string::npos)
+             c.add(at, "'allow_domains' entries must be domain names, got '" + d + "'");
+         });
+         if (v)
+           o.allow_domains = std::move(*v);
+       }},
+      {"include", regexes(&crawl_options::include)},
+      {"exclude", regexes(&crawl_options::exclude)},
+      {"user_agent",
+       [](checker& c, std::string_view key, const toml::key&, const toml::node& n, crawl_options& o) {
+         if (auto v = c.string(key, n))
+           o.user_agent = std::move(*v);
+       }},
+      {"headers",
+       [](checker& c, std::string_view key, const toml::key&, const toml::node& n, crawl_options& o) {
+         auto t = n.as_table();
+         if (!t) {
+           c.add(n.source(), "'" + std::string(key) + "' must be a table of name = value, got " + type_name(n));
+           return;
+         }
+         // In the order written (the table itself is sorted by name).
+         std::vector<std::pair<const toml::key*, const toml::node*>> entries;
+         for (const auto& [hk, hv] : *t)
+           entries.emplace_back(&hk, &hv);
+         std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+           const auto &x = a.first->source().begin, &y = b.first->source().begin;
+           return std::tie(x.line, x.column) < std::tie(y.line, y.column);
+         });
+         o.headers.clear();
+         for (auto [hk, hv] : entries) {
+           auto value = c.string("headers." + std::string(hk->str()), *hv);
+           if (!value)
+             continue;
+           c.check(hk->source(), "headers." + std::string(hk->str()),
+                   [&](crawl_options& p) { p.headers = {{std::string(hk->str()), *value}}; });
+           o.headers.emplace_back(std::string(hk->str()), std::move(*value));
+         }
+       }},
+      {"connect_timeout_s", duration(&crawl_options::connect_timeout, 1000, -1e12)},
+      {"read_timeout_s", duration(&crawl_options::read_timeout, 1000, -1e12)},
+      {"timeout_s", duration(&crawl_options::total_timeout, 1000, -1e12)},
+      {"max_body_mib",
+       [](checker& c, std::string_view key, const toml::key&, const toml::node& n, crawl_options& o) {
+         auto v = c.number(key, n, 0, 1 << 20);
+         if (!v)
+           return;
+         auto bytes = static_cast<std::size_t>(*v * 1048576);
+         o.max_body_bytes = bytes;
+         c.check(n.source(), key, [&](crawl_options& p) { p.max_body_bytes = bytes; });
+       }},
+      {"max_redirects", int_field(&crawl_options::max_redirects)},
+      {"keep_non_html", flag(&crawl_options::keep_non_html_body)},
+      {"parsers", bounded_int(0, 1024, [](crawl_options& o, std::int64_t v) { o.parsers = static_cast<int>(v); })},
+  };
+  return s;
+}
+
+const section& politeness_section() {
+  static const section s = {
+      {"obey_robots", flag(&crawl_options::obey_robots)},
+      {"robots_ttl_h", duration(&crawl_options::robots_ttl, 3600 * 1000, 0)},
+      {"max_crawl_delay_s", duration(&crawl_options::max_crawl_delay, 1000, 0)},
+      {"retries", int_field(&crawl_options::max_retries)},
+      {"park_after", int_field(&crawl_options::park_after)},
+      {"backoff_ms",
+       [](checker& c, std::string_view key, const toml::key&, const toml::node& n, crawl_options& o) {
+         // As --backoff: the cap grows with a larger first back-off.
+         auto v = c.integer(key, n, 0, 1'000'000'000'000);
+         if (!v)
+           return;
+         o.backoff_base = std::chrono::milliseconds(*v);
+         o.backoff_max = std::max(o.backoff_max, o.backoff_base);
+       }},
+      {"sitemaps", flag(&crawl_options::sitemaps)},
+      {"sitemap_probe", flag(&crawl_options::sitemap_probe)},
+  };
+  return s;
+}
+
+const section& traps_section() {
+  static const section s = {
+      {"max_url_length",
+       bounded_int(0, std::numeric_limits<int>::max(),
+                   [](crawl_options& o, std::int64_t v) { o.traps.max_url_length = static_cast<std::size_t>(v); })},
+      {"max_path_segments", bounded_int(0, std::numeric_limits<int>::max(),
+                                        [](crawl_options& o, std::int64_t v) { o.traps.max_path_segments = static_cast<int>(v); })},
+      {"max_segment_repeats",
+       bounded_int(0, std::numeric_limits<int>::max(),
+                   [](crawl_options& o, std::int64_t v) { o.traps.max_segment_repeats = static_cast<int>(v); })},
+      {"max_query_params", bounded_int(0, std::numeric_limits<int>::max(),
+                                       [](crawl_options& o, std::int64_t v) { o.traps.max_query_params = static_cast<int>(v); })},
+  };
+  return s;
+}
+
+/// One [[domain]] table into a rule (fields are set on `o.domain_rules.back()`).
+const section& domain_section() {
+  static const section s = {
+      {"glob",
+       [](checker& c, std::string_view key, const toml::key&, const toml::node& n, crawl_options& o) {
+         auto v = c.string(key, n);
+         if (!v)
+           return;
+         if (v->empty())
+           c.add(n.source(), "'glob' must not be empty");
+         o.domain_rules.back().glob = std::move(*v);
+       }},
+      {"delay_ms",
+       [](checker& c, std::string_view key, const toml::key&, const toml::node& n, crawl_options& o) {
+         auto v = c.integer(key, n, std::numeric_limits<std::int64_t>::min(), 1'000'000'000'000);
+         if (!v)
+           return;
+         std::chrono::milliseconds ms(*v);
+         o.domain_rules.back().delay = ms;
+         c.check(n.source(), key, [&](crawl_options& p) { p.domain_rules = {{"x", ms, std::nullopt}}; });
+       }},
+      {"per_host",
+       [](checker& c, std::string_view key, const toml::key&, const toml::node& n, crawl_options& o) {
+         auto v = c.integer(key, n, std::numeric_limits<int>::min(), std::numeric_limits<int>::max());
+         if (!v)
+           return;
+         int ph = static_cast<int>(*v);
+         o.domain_rules.back().per_host = ph;
+         c.check(n.source(), key, [&](crawl_options& p) { p.domain_rules = {{"x", std::nullopt, ph}}; });
+       }},
+  };
+  return s;
+}
+
+void load_domains(checker& c, const toml::node& n, crawl_options& o) {
+  auto arr = n.as_array();
+  if (!arr || !arr->is_array_of_tables()) {
+    c.add(n.source(), std::string("'domain' must be an array of tables ([[domain]]), got ") + type_name(n));
+    return;
+  }
+  for (const auto& e : *arr) {
+    const auto& t = *e.as_table();
+    o.domain_rules.emplace_back();
+    walk(c, t, domain_section(), "in [[domain]]", o);
+    if (!t.contains("glob"))
+      c.add(t.source(), "[[domain]] needs a 'glob' (host name pattern)");
+  }
+}
+
+void load_document(checker& c, const toml::table& doc, job_load& out) {
+  static const std::vector<std::string_view> tables = {"crawl", "politeness", "traps", "domain"};
+  auto& o = out.options;
+  for (const auto& [k, v] : doc) {
+    auto key = k.str();
+    if (key == "name") {
+      if (auto s = c.string("name", v))
+        out.name = std::move(*s);
+    } else if (key == "domain") {
+      load_domains(c, v, o);
+    } else if (key == "crawl" || key == "politeness" || key == "traps") {
+      auto t = v.as_table();
+      if (!t) {
+        c.add(v.source(), "'" + std::string(key) + "' must be a table ([" + std::string(key) + "]), got " + type_name(v));
+        continue;
+      }
+      const auto& s = key == "crawl" ? crawl_section() : key == "politeness" ? politeness_section() : traps_section();
+      walk(c, *t, s, "in [" + std::string(key) + "]", o);
+    } else if (v.is_table() || v.is_array_of_tables()) {
+      std::string msg = "unknown table [" + std::string(key) + "]";
+      if (auto near = nearest(key, tables); !near.empty())
+        msg += "; did you mean [" + near + "]?";
+      else
+        msg += "; tables are [crawl], [politeness], [traps] and [[domain]]";
+      c.add(k.source(), msg);
+    } else {
+      // A key written above its table is a common slip: name the table it belongs in.
+      std::string msg = "unknown top-level key '" + std::string(key) + "'";
+      std::string_view home;
+      for (auto [table, s] : {std::pair{"crawl", &crawl_section()}, std::pair{"politeness", &politeness_section()},
+                              std::pair{"traps", &traps_section()}})
+        for (const auto& e : *s)
+          if (e.first == key)
+            home = table;
+      if (!home.empty())
+        msg += "; did you mean to put it under [" + std::string(home) + "]?";
+      else if (auto near = nearest(key, {"name"}); !near.empty())
+        msg += "; did you mean '" + near + "'?";
+      c.add(k.source(), msg);
+    }
+  }
+}
+
+}  // namespace
+
+job_load load_job_string(std::string_view text, const std::string& name) {
+  job_load out;
+  try {
+    checker c(name, out.errors);
+    toml::table doc;
+    try {
+      doc = toml::parse(text, name);
+    } catch (const toml::parse_error& e) {
+      out.errors.push_back({name, static_cast<int>(e.source().begin.line), static_cast<int>(e.source().begin.column),
+                            std::string(e.description())});
+      return out;
+    }
+    load_document(c, doc, out);
+    // Cross-option checks; seeds may still come from the command line, so none is fine here.
+    crawl_options final_check = out.options;
+    if (final_check.seeds.empty())
+      final_check.seeds = {"http://example.invalid/"};
+    // Every value was checked where it stands, so with errors already found this would only
+    // repeat one of them (or a consequence, like the empty glob of a [[domain]] without one).
+    if (auto r = validate(final_check); !r && out.errors.empty())
+      out.errors.push_back({name, 0, 0, r.message()});
+  } catch (const std::exception& e) {
+    out.errors.push_back({name, 0, 0, std::string("internal error: ") + e.what()});
+  } catch (...) {
+    out.errors.push_back({name, 0, 0, "internal error"});
+  }
+  std::stable_sort(out.errors.begin(), out.errors.end(), [](const job_error& a, const job_error& b) {
+    auto key = [](const job_error& e) { return std::make_pair(e.line <= 0 ? std::numeric_limits<int>::max() : e.line, e.column); };
+    return key(a) < key(b);
+  });
+  return out;
+}
+
+job_load load_job(const std::string& path) {
+  try {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      job_load out;
+      out.errors.push_back({path, 0, 0, "cannot read job file"});
+      return out;
+    }
+    std::ostringstream buf;
+    buf << in.rdbuf();
+    return load_job_string(buf.str(), path);
+  } catch (...) {
+    job_load out;
+    out.errors.push_back({path, 0, 0, "cannot read job file"});
+    return out;
+  }
+}
+
+}  // namespace crawld::conf
