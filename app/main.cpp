@@ -7,6 +7,7 @@
 #include "app/commands.hpp"
 #include "app/export_cmd.hpp"
 #include "app/robots_cmd.hpp"
+#include "conf/job_file.hpp"
 #include "conf/url_list.hpp"
 
 namespace crawld::app {
@@ -110,6 +111,16 @@ int main(int argc, char** argv) {
   crawl->add_flag("--sitemap-probe", co.sitemap_probe, "Also try /sitemap.xml on every host");
   crawl->add_flag("-q,--quiet", cf.quiet, "No progress line and no summary");
   crawl->add_flag("-v,--verbose", cf.verbose, "One line per finished URL");
+
+  // run
+  std::string job_path;
+  bool job_check = false;
+  crawl_flags jf;
+  auto* run = cli.add_subcommand("run", "Run a crawl job from a TOML job file (see docs/job-file.md)");
+  run->add_option("job", job_path, "Job file")->required();
+  run->add_flag("--check", job_check, "Only validate the job file");
+  run->add_flag("-q,--quiet", jf.quiet, "No progress line and no summary");
+  run->add_flag("-v,--verbose", jf.verbose, "One line per finished URL");
 
   // robots
   std::string robots_source, robots_agent;
@@ -228,6 +239,27 @@ int main(int argc, char** argv) {
       co.domain_rules.push_back(std::move(r));
     }
     return cmd_crawl(std::move(co), cf);
+  }
+  if (*run) {
+    auto job = conf::load_job(job_path);
+    for (const auto& e : job.errors)
+      std::cerr << "crawld: " << conf::to_string(e) << '\n';
+    if (!job.ok())
+      return 2;
+    if (job.options.user_agent.empty())
+      job.options.user_agent = std::string("crawld/") + CRAWLD_VERSION;
+    if (auto v = conf::validate(job.options); !v) {
+      print_error(job_path + ": " + v.message());
+      return 2;
+    }
+    if (job_check) {
+      std::cout << job_path << ": ok (" << (job.name.empty() ? "unnamed job" : job.name) << ", "
+                << job.options.seeds.size() << " seeds)\n";
+      return 0;
+    }
+    if (!job.options.obey_robots)
+      print_error("warning: obey_robots = false: robots.txt is neither fetched nor obeyed");
+    return cmd_crawl(std::move(job.options), jf);
   }
   if (*stats)
     return cmd_stats(stats_db, stats_top);

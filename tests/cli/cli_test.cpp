@@ -242,6 +242,28 @@ TEST(cli, progress_line_only_on_a_terminal) {
   EXPECT_TRUE(contains(out, "crawled ")) << "the summary follows";
 }
 
+TEST(cli, run_job_file_crawls_and_check_validates) {
+  auto site = start_site(1, 40);
+  ASSERT_TRUE(site);
+  temp_dir d;
+  auto job = d.path + "/job.toml";
+  {
+    std::ofstream(job) << "name = \"t\"\n[crawl]\nseeds = [\"" << site->model().origin(0)
+                       << "/\"]\nconcurrency = 4\nmax_pages = 15\ndb = \"" << d.path << "/db\"\n";
+  }
+  auto check = run({"run", job, "--check"});
+  EXPECT_EQ(check.exit_code, 0) << check.err;
+  EXPECT_TRUE(site->requests().empty()) << "--check fetches nothing";
+  auto r = run({"run", job});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(page_requests(*site), 15u) << r.out;
+  EXPECT_TRUE(std::filesystem::exists(d.path + "/db/CURRENT"));
+  { std::ofstream(d.path + "/bad.toml") << "[crawl]\nmax_dept = 3\n"; }
+  auto bad = run({"run", d.path + "/bad.toml"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_TRUE(contains(bad.err, "bad.toml:2:1: unknown key 'max_dept' in [crawl]; did you mean 'max_depth'?")) << bad.err;
+}
+
 TEST(cli, testsite_port_in_use_is_clear_error) {
   auto site = start_site(1, 5);
   ASSERT_TRUE(site);
