@@ -249,7 +249,8 @@ TEST(cli, run_job_file_crawls_and_check_validates) {
   auto job = d.path + "/job.toml";
   {
     std::ofstream(job) << "name = \"t\"\n[crawl]\nseeds = [\"" << site->model().origin(0)
-                       << "/\"]\nconcurrency = 4\nmax_pages = 15\ndb = \"" << d.path << "/db\"\n";
+                       << "/\"]\nconcurrency = 4\nmax_pages = 15\ndb = \"" << d.path << "/db\"\n"
+                       << "[politeness]\nobey_robots = false\n";  // so all 15 admitted URLs are requested
   }
   auto check = run({"run", job, "--check"});
   EXPECT_EQ(check.exit_code, 0) << check.err;
@@ -257,6 +258,7 @@ TEST(cli, run_job_file_crawls_and_check_validates) {
   auto r = run({"run", job});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(page_requests(*site), 15u) << r.out;
+  EXPECT_TRUE(contains(r.err, "obey_robots = false")) << "the job's robots setting took effect: " << r.err;
   EXPECT_TRUE(std::filesystem::exists(d.path + "/db/CURRENT"));
   { std::ofstream(d.path + "/bad.toml") << "[crawl]\nmax_dept = 3\n"; }
   auto bad = run({"run", d.path + "/bad.toml"});
