@@ -5,22 +5,15 @@
 
 #include "process.hpp"
 #include "storage/store.hpp"
+#include "tests/temp_dir.hpp"
 #include "testsite/server.hpp"
 
 namespace crawld {
 namespace {
 
 using test::run;
+using test::temp_dir;
 using namespace std::chrono_literals;
-
-struct temp_dir {
-  std::string path;
-  temp_dir() {
-    char tmpl[] = "/tmp/crawld_cli_XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~temp_dir() { std::filesystem::remove_all(path); }
-};
 
 std::unique_ptr<testsite::server> start_site(int hosts, int pages, std::chrono::milliseconds latency = 0ms) {
   testsite::site_options o;
@@ -83,27 +76,27 @@ TEST(cli, unreachable_seed_is_runtime_error_naming_it) {
 
 TEST(cli, directory_that_is_not_a_store_is_refused_untouched) {
   temp_dir d;
-  std::filesystem::create_directories(d.path + "/x");
-  { std::ofstream(d.path + "/x/notes.txt") << "mine"; }
-  auto r = run({"crawl", "http://127.0.0.1:9/", "--db", d.path + "/x"});
+  std::filesystem::create_directories(d.path() + "/x");
+  { std::ofstream(d.path() + "/x/notes.txt") << "mine"; }
+  auto r = run({"crawl", "http://127.0.0.1:9/", "--db", d.path() + "/x"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_TRUE(contains(r.err, "not a crawld store")) << r.err;
-  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(d.path + "/x"), {}), 1);
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(d.path() + "/x"), {}), 1);
 }
 
 TEST(cli, unwritable_db_path_is_clear_error) {
   temp_dir d;
-  { std::ofstream(d.path + "/file") << "x"; }
-  auto r = run({"crawl", "http://127.0.0.1:9/", "--db", d.path + "/file/db"});
+  { std::ofstream(d.path() + "/file") << "x"; }
+  auto r = run({"crawl", "http://127.0.0.1:9/", "--db", d.path() + "/file/db"});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_TRUE(contains(r.err, d.path + "/file/db")) << r.err;
+  EXPECT_TRUE(contains(r.err, d.path() + "/file/db")) << r.err;
 }
 
 TEST(cli, crawl_then_stats_reads_the_store) {
   auto site = start_site(2, 40);
   ASSERT_TRUE(site);
   temp_dir d;
-  auto db = d.path + "/db";
+  auto db = d.path() + "/db";
   auto r = run({"crawl", site->model().origin(0) + "/", site->model().origin(1) + "/", "--db", db});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(contains(r.out, "crawled ")) << r.out;
@@ -120,7 +113,7 @@ TEST(cli, second_crawl_on_a_locked_store_is_refused) {
   auto site = start_site(1, 200, 50ms);
   ASSERT_TRUE(site);
   temp_dir d;
-  auto db = d.path + "/db";
+  auto db = d.path() + "/db";
   test::child first({"crawl", site->model().origin(0) + "/", "--db", db, "--concurrency", "2"});
   for (int i = 0; i < 200 && site->requests().size() < 3; ++i)
     std::this_thread::sleep_for(20ms);
@@ -136,7 +129,7 @@ TEST(cli, sigint_stops_cleanly_and_store_stays_readable) {
   auto site = start_site(2, 400, 20ms);
   ASSERT_TRUE(site);
   temp_dir d;
-  auto db = d.path + "/db";
+  auto db = d.path() + "/db";
   test::child c({"crawl", site->model().origin(0) + "/", site->model().origin(1) + "/", "--db", db,
                  "--concurrency", "8"});
   for (int i = 0; i < 500 && site->requests().size() < 40; ++i)
@@ -179,7 +172,7 @@ TEST(cli, url_resolves_and_normalizes) {
 
 TEST(cli, links_lists_followed_and_skipped_with_reasons) {
   temp_dir d;
-  auto file = d.path + "/page.html";
+  auto file = d.path() + "/page.html";
   {
     std::ofstream(file) << "<html><head><base href='/dir/'></head><body>"
                            "<a href='a.html'>a</a><a rel='nofollow' href='/b'>b</a>"
@@ -190,14 +183,14 @@ TEST(cli, links_lists_followed_and_skipped_with_reasons) {
   EXPECT_TRUE(contains(r.out, "follow http://h.example/dir/a.html")) << r.out;
   EXPECT_TRUE(contains(r.out, "skip   /b (nofollow)")) << r.out;
   EXPECT_TRUE(contains(r.out, "(unsupported_scheme)")) << r.out;
-  auto missing = run({"links", d.path + "/nope.html", "--base", "http://h.example/"});
+  auto missing = run({"links", d.path() + "/nope.html", "--base", "http://h.example/"});
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_TRUE(contains(missing.err, "nope.html")) << missing.err;
 }
 
 TEST(cli, robots_shows_the_deciding_rule_per_url) {
   temp_dir d;
-  auto file = d.path + "/robots.txt";
+  auto file = d.path() + "/robots.txt";
   { std::ofstream(file) << "User-agent: *\nDisallow: /private/\nAllow: /private/ok\nCrawl-delay: 2\n"; }
   auto r = run({"robots", file, "crawld/1.0", "http://a.example/private/x", "http://a.example/private/ok",
                 "http://a.example/public"});
@@ -213,7 +206,7 @@ TEST(cli, robots_shows_the_deciding_rule_per_url) {
                    site->model().origin(0) + "/private/1.html"});
   EXPECT_EQ(live.exit_code, 0) << live.err;
   EXPECT_TRUE(contains(live.out, "disallowed")) << live.out;
-  auto bad = run({"robots", d.path + "/missing.txt", "crawld", "http://a.example/"});
+  auto bad = run({"robots", d.path() + "/missing.txt", "crawld", "http://a.example/"});
   EXPECT_EQ(bad.exit_code, 1);
 }
 
@@ -246,10 +239,10 @@ TEST(cli, run_job_file_crawls_and_check_validates) {
   auto site = start_site(1, 40);
   ASSERT_TRUE(site);
   temp_dir d;
-  auto job = d.path + "/job.toml";
+  auto job = d.path() + "/job.toml";
   {
     std::ofstream(job) << "name = \"t\"\n[crawl]\nseeds = [\"" << site->model().origin(0)
-                       << "/\"]\nconcurrency = 4\nmax_pages = 15\ndb = \"" << d.path << "/db\"\n"
+                       << "/\"]\nconcurrency = 4\nmax_pages = 15\ndb = \"" << d.path() << "/db\"\n"
                        << "[politeness]\nobey_robots = false\n";  // so all 15 admitted URLs are requested
   }
   auto check = run({"run", job, "--check"});
@@ -259,9 +252,9 @@ TEST(cli, run_job_file_crawls_and_check_validates) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(page_requests(*site), 15u) << r.out;
   EXPECT_TRUE(contains(r.err, "obey_robots = false")) << "the job's robots setting took effect: " << r.err;
-  EXPECT_TRUE(std::filesystem::exists(d.path + "/db/CURRENT"));
-  { std::ofstream(d.path + "/bad.toml") << "[crawl]\nmax_dept = 3\n"; }
-  auto bad = run({"run", d.path + "/bad.toml"});
+  EXPECT_TRUE(std::filesystem::exists(d.path() + "/db/CURRENT"));
+  { std::ofstream(d.path() + "/bad.toml") << "[crawl]\nmax_dept = 3\n"; }
+  auto bad = run({"run", d.path() + "/bad.toml"});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_TRUE(contains(bad.err, "bad.toml:2:1: unknown key 'max_dept' in [crawl]; did you mean 'max_depth'?")) << bad.err;
 }

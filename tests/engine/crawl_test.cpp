@@ -21,7 +21,7 @@ TEST(crawl, fetches_exactly_the_expected_urls_each_once) {
   ASSERT_TRUE(srv);
   temp_dir dir;
   auto o = options_for(*srv, 4);
-  o.db = dir.path + "/db";
+  o.db = dir.path() + "/db";
   o.concurrency = 16;
   o.per_host = 4;
   auto r = actors::run_crawl(o);
@@ -56,7 +56,7 @@ TEST(crawl, redirect_chain_recorded_on_final_page) {
   ASSERT_TRUE(srv);
   temp_dir dir;
   auto o = options_for(*srv, 1);
-  o.db = dir.path + "/db";
+  o.db = dir.path() + "/db";
   auto r = actors::run_crawl(o);
   ASSERT_TRUE(r.ok()) << r.message();
   auto st = storage::store::open(o.db, storage::open_options{false, true});
@@ -162,11 +162,11 @@ TEST(crawl, unreachable_seed_reported) {
 
 TEST(crawl, store_that_is_not_a_store_is_an_error) {
   temp_dir dir;
-  std::filesystem::create_directories(dir.path + "/junk");
-  { std::ofstream(dir.path + "/junk/file.txt") << "hello"; }
+  std::filesystem::create_directories(dir.path() + "/junk");
+  { std::ofstream(dir.path() + "/junk/file.txt") << "hello"; }
   conf::crawl_options o;
   o.seeds = {"http://127.0.0.1:9/"};
-  o.db = dir.path + "/junk";
+  o.db = dir.path() + "/junk";
   auto r = actors::run_crawl(o);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.message().find("not a crawld store"), std::string::npos) << r.message();
@@ -179,7 +179,7 @@ TEST(crawl, stop_request_ends_crawl_and_leaves_store_readable) {
   ASSERT_TRUE(srv);
   temp_dir dir;
   auto o = options_for(*srv, 2);
-  o.db = dir.path + "/db";
+  o.db = dir.path() + "/db";
   o.concurrency = 4;
   o.per_host = 2;
   actors::reset_stop();

@@ -9,18 +9,10 @@
 #include "actors/engine.hpp"
 #include <gtest/gtest.h>
 
+#include "tests/temp_dir.hpp"
 #include "testsite/server.hpp"
 
 namespace crawld::test {
-
-struct temp_dir {
-  std::string path;
-  temp_dir() {
-    char tmpl[] = "/tmp/crawld_engine_XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~temp_dir() { std::filesystem::remove_all(path); }
-};
 
 inline std::unique_ptr<testsite::server> start_site(int hosts, int pages, testsite::server_options so = {}) {
   testsite::site_options o;

@@ -1,4 +1,5 @@
 #include "storage/store.hpp"
+#include "tests/temp_dir.hpp"
 
 #include <fcntl.h>
 #include <gmock/gmock.h>
@@ -16,29 +17,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
+using test::temp_dir;
 using ::testing::UnorderedElementsAre;
-
-/// A fresh directory under /tmp, removed with everything in it at the end of the test.
-class temp_dir {
- public:
-  temp_dir() {
-    char tmpl[] = "/tmp/crawld_storage_XXXXXX";
-    const char* made = ::mkdtemp(tmpl);
-    EXPECT_NE(made, nullptr);
-    path_ = made ? made : "";
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 page_record make_page(std::string url, int status = 200, std::string outcome = "ok") {
   page_record p;

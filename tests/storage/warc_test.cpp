@@ -1,4 +1,5 @@
 #include "storage/warc.hpp"
+#include "tests/temp_dir.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -20,28 +21,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
+using test::temp_dir;
 using ::testing::StartsWith;
-
-/// A fresh directory under /tmp, removed with everything in it at the end of the test.
-class warc_tmp {
- public:
-  warc_tmp() {
-    char tmpl[] = "/tmp/crawld_warc_XXXXXX";
-    const char* made = ::mkdtemp(tmpl);
-    EXPECT_NE(made, nullptr);
-    path_ = made ? made : "";
-  }
-  ~warc_tmp() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  warc_tmp(const warc_tmp&) = delete;
-  warc_tmp& operator=(const warc_tmp&) = delete;
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 std::string slurp(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
@@ -126,7 +107,7 @@ const std::string response_bytes =
 const std::int64_t t0 = 1700000000123;  // 2023-11-14T22:13:20.123Z
 
 TEST(warc, round_trip_request_and_response) {
-  warc_tmp dir;
+  temp_dir dir;
   warc_writer_options o;
   o.software = "crawld/9.9.9";
   o.operator_name = "Jane Doe <jane@example.org>";
@@ -172,7 +153,7 @@ TEST(warc, round_trip_request_and_response) {
 }
 
 TEST(warc, block_and_payload_digests_verify) {
-  warc_tmp dir;
+  temp_dir dir;
   auto w = warc_writer::open(dir / "d");
   ASSERT_TRUE(w);
   // Content-encoded and chunked: the payload is the gzip bytes with the chunk framing removed.
@@ -222,7 +203,7 @@ TEST(warc, block_and_payload_digests_verify) {
 }
 
 TEST(warc, record_ids_unique_and_concurrent_to_links) {
-  warc_tmp dir;
+  temp_dir dir;
   auto w = warc_writer::open(dir / "ids");
   ASSERT_TRUE(w);
   std::set<std::string> ids;
@@ -251,7 +232,7 @@ TEST(warc, record_ids_unique_and_concurrent_to_links) {
 }
 
 TEST(warc, files_rotate_by_size_each_with_warcinfo) {
-  warc_tmp dir;
+  temp_dir dir;
   warc_writer_options o;
   o.max_file_bytes = 8192;
   auto w = warc_writer::open(dir / "rot", o);
@@ -286,7 +267,7 @@ TEST(warc, files_rotate_by_size_each_with_warcinfo) {
 }
 
 TEST(warc, each_record_its_own_gzip_member) {
-  warc_tmp dir;
+  temp_dir dir;
   auto w = warc_writer::open(dir / "m");
   ASSERT_TRUE(w);
   auto rq = (*w)->write_request("http://a.example/", t0, request_bytes);
@@ -320,7 +301,7 @@ TEST(warc, each_record_its_own_gzip_member) {
 }
 
 TEST(warc, revisit_refers_to_original) {
-  warc_tmp dir;
+  temp_dir dir;
   auto w = warc_writer::open(dir / "rv");
   ASSERT_TRUE(w);
   auto orig = (*w)->write_response("http://a.example/x", t0, response_bytes);
@@ -359,7 +340,7 @@ TEST(warc, revisit_refers_to_original) {
 }
 
 TEST(warc, truncated_file_is_clear_error_with_offset) {
-  warc_tmp dir;
+  temp_dir dir;
   auto w = warc_writer::open(dir / "t");
   ASSERT_TRUE(w);
   ASSERT_TRUE((*w)->write_request("http://a.example/", t0, request_bytes));
@@ -408,7 +389,7 @@ TEST(warc, truncated_file_is_clear_error_with_offset) {
 }
 
 TEST(warc, corrupt_gzip_is_clear_error) {
-  warc_tmp dir;
+  temp_dir dir;
   auto w = warc_writer::open(dir / "c");
   ASSERT_TRUE(w);
   std::string big = "HTTP/1.1 200 OK\r\n\r\n" + std::string(5000, 'a') + random_bytes(2000, 3);
@@ -439,7 +420,7 @@ TEST(warc, corrupt_gzip_is_clear_error) {
 }
 
 TEST(warc, write_to_full_disk_is_error_value) {
-  warc_tmp dir;
+  temp_dir dir;
   const std::string prefix = dir / "full";
   const std::string path = prefix + "-00000.warc.gz";
   const std::string msg_path = dir / "message.txt";
