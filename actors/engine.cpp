@@ -1,10 +1,11 @@
-// run_crawl: builds the crawl's inputs (scope, seeds, store), starts an actor system and the job
-// actor, and polls the job from the calling thread for progress (so printing never runs on the
-// cooperative scheduler) until the report arrives.
+// run_crawl: builds the crawl's inputs (scope, seeds, store), starts the job on a runtime of its
+// own (runtime.cpp), and polls the job from the calling thread for progress (so printing never
+// runs on the cooperative scheduler) until the report arrives.
 #include "actors/engine.hpp"
 
 #include <atomic>
 #include <csignal>
+#include <optional>
 
 #include "actors/messages.hpp"
 
@@ -28,88 +29,70 @@ void reset_stop() {
   g_stop_requested.store(false);
 }
 
-result<crawl_report> run_crawl(const conf::crawl_options& in, const hooks& h,
-                               std::chrono::milliseconds stop_grace) {
+result<prepared_job> prepare_job(const conf::crawl_options& in) {
   if (auto v = conf::validate(in); !v)
     return v.err();
-  conf::crawl_options opts = in;
+  prepared_job pj;
+  pj.opts = in;
+  const auto& opts = pj.opts;
   auto sc = parse::scope::make(opts.seeds, opts.allow_domains, opts.include, opts.exclude,
                                opts.max_depth);
   if (!sc)
     return sc.err();
-  auto scope = std::make_shared<const parse::scope>(std::move(*sc));
-  std::vector<url_task> seeds;
+  pj.scope = std::make_shared<const parse::scope>(std::move(*sc));
   for (const auto& s : opts.seeds) {
     auto u = parse::parse_url(s);  // validated above
-    seeds.push_back(url_task{parse::normalize(*u), u->host_key(), 0, {}});
+    pj.seeds.push_back(url_task{parse::normalize(*u), u->host_key(), 0, {}});
   }
-  std::shared_ptr<storage::store> db;
   if (!opts.db.empty()) {
     storage::open_options so;
     so.max_open_files = opts.store_max_open_files;
     auto r = storage::store::open(opts.db, so);
     if (!r)
       return r.err();
-    db = std::move(*r);
+    pj.db = std::move(*r);
   }
+  return pj;
+}
 
-  caf::actor_system_config cfg;
-  auto sys = std::make_unique<caf::actor_system>(cfg);
-  crawl_report report;
-  std::string failure;
-  bool in_flight_left = false;
-  {
-    bool keep_events = static_cast<bool>(h.on_fetch);
-    auto job = spawn_job(*sys, opts, stop_grace, std::move(db), scope, std::move(seeds), keep_events);
-    caf::scoped_actor self{*sys};
-    self->send(job, run_atom::value);
-    bool finished = false, stop_sent = false;
-    auto poll = [&] {
-      if (!h.on_progress && !h.on_fetch)
-        return;
-      self->request(job, std::chrono::seconds(5), progress_atom::value)
-        .receive(
-          [&](progress& p, std::vector<fetch_event>& ev) {
-            if (h.on_fetch)
-              for (auto& e : ev)
-                h.on_fetch(e);
-            if (h.on_progress)
-              h.on_progress(p);
-          },
-          [](caf::error&) {});
-    };
-    while (!finished) {
-      self->receive(
-        [&](report_atom, crawl_report& r) {
-          report = std::move(r);
-          finished = true;
-        },
-        [&](fail_atom, std::string& msg) {
-          failure = std::move(msg);
-          finished = true;
-        },
-        caf::after(std::chrono::milliseconds(250)) >> [] {});
-      if (finished)
-        break;
-      if (g_stop_requested.load() && !stop_sent) {
-        stop_sent = true;
-        self->send(job, stop_atom::value);
-      }
-      poll();
+result<crawl_report> run_crawl(const conf::crawl_options& in, const hooks& h,
+                               std::chrono::milliseconds stop_grace) {
+  // One job on a runtime of its own: the global bound is the job's concurrency.
+  auto rt = std::make_unique<runtime>(std::max(1, in.concurrency));
+  auto job = rt->start_job(in, stop_grace, static_cast<bool>(h.on_fetch));
+  if (!job)
+    return job.err();
+  auto poll = [&] {
+    if (!h.on_progress && !h.on_fetch)
+      return;
+    progress p;
+    std::vector<fetch_event> ev;
+    if (!job->poll(p, ev))
+      return;
+    if (h.on_fetch)
+      for (auto& e : ev)
+        h.on_fetch(e);
+    if (h.on_progress)
+      h.on_progress(p);
+  };
+  bool stop_sent = false;
+  std::optional<result<crawl_report>> r;
+  while (!(r = job->wait(std::chrono::milliseconds(250)))) {
+    if (g_stop_requested.load() && !stop_sent) {
+      stop_sent = true;
+      job->cancel();
     }
-    if (finished && failure.empty())
-      poll();  // events of the last URLs arrived after the previous poll
-    in_flight_left = report.abandoned > 0;
-    self->send_exit(job, caf::exit_reason::user_shutdown);
+    poll();
   }
-  if (in_flight_left) {
-    // Fetchers may still be blocked in a request (up to its timeout); waiting for them would
-    // defeat the stop grace period. The store is closed; the caller is expected to exit.
-    (void)sys.release();
+  if (*r) {
+    poll();  // events of the last URLs arrived after the previous poll
+    if ((*r)->abandoned > 0) {
+      // Fetchers may still be blocked in a request (up to its timeout); waiting for them would
+      // defeat the stop grace period. The store is closed; the caller is expected to exit.
+      (void)rt.release();
+    }
   }
-  if (!failure.empty())
-    return make_error(failure);
-  return report;
+  return std::move(*r);
 }
 
 }  // namespace crawld::actors

@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -72,5 +74,94 @@ void request_stop(int signo);
 /// The signal passed to the first request_stop since the last reset, 0 if none.
 int stop_signal();
 void reset_stop();
+
+// ---- Many jobs in one actor system (the daemon) ----------------------------------------------
+
+/// Fetch latency of requested URLs, in seconds, as a Prometheus-style histogram.
+struct latency_histogram {
+  /// Upper bounds of the buckets in seconds (the last bucket, +Inf, is implicit).
+  static const std::vector<double>& bounds();
+  std::vector<std::uint64_t> counts;  ///< per bucket, not cumulative; bounds().size() + 1 entries
+  double sum_s = 0;
+  std::uint64_t count = 0;
+};
+
+enum class job_phase { running, paused, stopping, finished, cancelled, failed };
+const char* to_string(job_phase p);
+
+/// Everything the daemon shows about one job. Thread-safe value.
+struct job_snapshot {
+  job_phase phase = job_phase::running;
+  progress prog;                                  ///< pages, queued, in flight, failures, seconds
+  fetch::outcome_counts outcomes;
+  std::uint64_t bytes = 0, admitted = 0, retries = 0;
+  std::map<std::string, std::uint64_t> rejected;  ///< links not admitted, by reason
+  std::map<std::string, std::uint64_t> hosts;     ///< finished URLs per scheme://host:port
+  latency_histogram latency;
+  std::string error;                              ///< why the job failed (phase failed)
+};
+
+/// What `add_urls` did with each URL.
+struct add_result {
+  std::uint64_t accepted = 0;                                  ///< passed to the frontier (it still dedups)
+  std::vector<std::pair<std::string, std::string>> rejected;   ///< URL, reason (bad URL, off_site, ...)
+};
+
+class runtime;
+
+/// A job started by a runtime. Copyable; all methods are thread-safe and may block the caller
+/// for at most a few seconds (they talk to the job's actors), so call them from plain threads,
+/// never from an actor. After the job ended they act on its final state.
+class job_handle {
+ public:
+  /// State, counters, queue sizes, hosts and latencies now (final values once ended).
+  job_snapshot snapshot() const;
+  /// The frontier stops handing out URLs: once the requests in flight finished, no request
+  /// reaches any server until `resume`. No effect on an ended job.
+  void pause();
+  void resume();
+  /// Stops the job as SIGINT stops a crawl: nothing new is handed out, requests in flight get
+  /// the stop grace, the store is flushed and closed; the report says interrupted.
+  void cancel();
+  /// Admits URLs into a running job like seeds (depth 0), after the job's scope check (URLs out
+  /// of scope or not http(s) are rejected with the reason). Fails when the job has ended or is
+  /// stopping.
+  result<add_result> add_urls(const std::vector<std::string>& urls);
+  /// Waits up to `timeout` for the end: the report (or the failure), nullopt if still running.
+  std::optional<result<crawl_report>> wait(std::chrono::milliseconds timeout) const;
+  bool done() const;
+  /// For run_crawl's hooks: the progress now and the fetch events since the last call (events
+  /// only when the job was started with keep_events).
+  bool poll(progress& p, std::vector<fetch_event>& events) const;
+
+  struct impl;
+  explicit job_handle(std::shared_ptr<impl> i) : impl_(std::move(i)) {}
+
+ private:
+  std::shared_ptr<impl> impl_;
+};
+
+/// One actor system shared by many jobs, with one semaphore bounding the requests in flight of
+/// all of them together (each job's `concurrency` still bounds its own). Thread-safe.
+class runtime {
+ public:
+  /// `max_connections` >= 1: the global bound on requests in flight.
+  explicit runtime(int max_connections);
+  /// Waits for every actor to end: cancel the jobs and wait for them first. A job whose requests
+  /// outlived its stop grace keeps the destructor waiting up to the request timeout.
+  ~runtime();
+  runtime(const runtime&) = delete;
+  runtime& operator=(const runtime&) = delete;
+
+  /// Validates the options, opens the job's store and starts crawling. Errors as run_crawl's.
+  result<job_handle> start_job(const conf::crawl_options& opts,
+                               std::chrono::milliseconds stop_grace = std::chrono::seconds(5),
+                               bool keep_events = false);
+
+  struct impl;
+
+ private:
+  std::unique_ptr<impl> impl_;
+};
 
 }  // namespace crawld::actors

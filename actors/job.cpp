@@ -27,6 +27,11 @@ struct job_state {
   steady::time_point started;
   bool stopping = false;
   bool finishing = false;
+  // For the daemon's status (job_snapshot).
+  caf::actor shared_semaphore;  // the runtime's global bound, or none
+  bool paused = false;          // a pause may arrive before `run` spawned the queue
+  std::map<std::string, std::uint64_t> hosts;
+  latency_histogram latency;
 };
 
 using job_actor = caf::stateful_actor<job_state>*;
@@ -39,6 +44,30 @@ double elapsed_s(job_actor self) {
 }
 
 void close_and_report(job_actor self);
+
+/// "scheme://host:port" (or whatever precedes the path) of a normalized URL.
+std::string host_of(const std::string& url) {
+  auto scheme_end = url.find("://");
+  auto slash = url.find('/', scheme_end == std::string::npos ? 0 : scheme_end + 3);
+  return url.substr(0, slash);
+}
+
+void record_status(job_state& st, const page_done& d) {
+  ++st.hosts[host_of(d.event.url)];
+  if (!d.requested)
+    return;
+  auto& h = st.latency;
+  const auto& bounds = latency_histogram::bounds();
+  if (h.counts.empty())
+    h.counts.assign(bounds.size() + 1, 0);
+  double s = std::chrono::duration<double>(d.event.elapsed).count();
+  std::size_t i = 0;
+  while (i < bounds.size() && s > bounds[i])
+    ++i;
+  ++h.counts[i];
+  h.sum_s += s;
+  ++h.count;
+}
 
 void finish(job_actor self, bool interrupted) {
   auto& st = self->state;
@@ -101,8 +130,9 @@ void begin_stop(job_actor self) {
 
 caf::behavior job(job_actor self, conf::crawl_options opts, std::chrono::milliseconds grace,
                   std::shared_ptr<storage::store> db, std::shared_ptr<const parse::scope> scope,
-                  std::vector<url_task> seeds, bool keep_events) {
+                  std::vector<url_task> seeds, bool keep_events, caf::actor shared_semaphore) {
   auto& st = self->state;
+  st.shared_semaphore = std::move(shared_semaphore);
   st.opts = std::move(opts);
   st.grace = grace;
   st.db = std::move(db);
@@ -122,7 +152,7 @@ caf::behavior job(job_actor self, conf::crawl_options opts, std::chrono::millise
       lc.backoff_base = o.backoff_base;
       lc.backoff_max = o.backoff_max;
       st.limiter = spawn_rate_limiter(sys, std::move(lc));
-      st.semaphore = spawn_semaphore(sys, o.concurrency);
+      st.semaphore = st.shared_semaphore ? st.shared_semaphore : spawn_semaphore(sys, o.concurrency);
       queue_config qc;
       qc.max_pages = o.max_pages;
       qc.max_pages_per_host = o.max_pages_per_host;
@@ -136,6 +166,8 @@ caf::behavior job(job_actor self, conf::crawl_options opts, std::chrono::millise
       qc.sitemaps = o.sitemaps;
       qc.sitemap_probe = o.sitemap_probe;
       st.queue = spawn_queue(sys, st.limiter, self, std::move(qc));
+      if (st.paused)
+        self->send(st.queue, pause_atom::value);
       st.storage = spawn_storage(sys, std::move(st.db), self);
       int parsers = st.opts.parsers > 0 ? st.opts.parsers
                                         : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -147,7 +179,8 @@ caf::behavior job(job_actor self, conf::crawl_options opts, std::chrono::millise
       pc.max_retries = o.max_retries;
       st.parsers = spawn_parser_pool(sys, parsers, std::move(pc), st.queue, st.storage, self);
       for (auto& a : {st.limiter, st.semaphore, st.queue, st.storage, st.parsers})
-        self->link_to(a);
+        if (a != st.shared_semaphore)  // shared: must outlive this job
+          self->link_to(a);
       self->request(st.queue, caf::infinite, add_atom::value, std::move(seeds))
         .then([self](std::uint64_t) {
           auto& st = self->state;
@@ -188,6 +221,7 @@ caf::behavior job(job_actor self, conf::crawl_options opts, std::chrono::millise
       }
       if (d.seed && d.unreachable)
         st.seed_failures[d.event.url] = d.event.detail.empty() ? fetch::to_string(d.event.result) : d.event.detail;
+      record_status(st, d);
       if (st.keep_events && st.events.size() < max_buffered_events)
         st.events.push_back(std::move(d.event));
     },
@@ -210,6 +244,71 @@ caf::behavior job(job_actor self, conf::crawl_options opts, std::chrono::millise
           [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
       return rp;
     },
+    [self](status_atom) -> caf::result<job_snapshot> {
+      auto rp = self->make_response_promise<job_snapshot>();
+      self->request(self->state.queue, std::chrono::seconds(5), stats_atom::value)
+        .then(
+          [self, rp](queue_stats& qs) mutable {
+            auto& st = self->state;
+            job_snapshot s;
+            s.prog.pages = st.report.pages;
+            s.prog.queued = qs.queued;
+            s.prog.in_flight = qs.in_flight;
+            s.prog.failures = st.report.outcomes.failures();
+            s.prog.seconds = elapsed_s(self);
+            s.outcomes = st.report.outcomes;
+            s.bytes = st.report.bytes;
+            s.admitted = qs.admitted;
+            s.retries = qs.retries;
+            s.rejected = st.report.rejected;
+            for (auto& [k, v] : qs.rejected)
+              s.rejected[k] += v;
+            s.hosts = st.hosts;
+            s.latency = st.latency;
+            if (s.latency.counts.empty())
+              s.latency.counts.assign(latency_histogram::bounds().size() + 1, 0);
+            rp.deliver(std::move(s));
+          },
+          [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
+      return rp;
+    },
+    [self](pause_atom a) {
+      self->state.paused = true;
+      if (self->state.queue)
+        self->send(self->state.queue, a);
+    },
+    [self](resume_atom a) {
+      self->state.paused = false;
+      if (self->state.queue)
+        self->send(self->state.queue, a);
+    },
+    // URLs added to a running job (daemon): scope-checked like seeds, admitted at depth 0.
+    [self](urls_atom, std::vector<std::string>& urls) -> caf::result<add_result> {
+      auto& st = self->state;
+      if (st.stopping || st.finishing || !st.queue)
+        return caf::make_error(caf::sec::request_receiver_down);
+      add_result res;
+      std::vector<url_task> tasks;
+      for (auto& text : urls) {
+        auto u = parse::parse_url(text);
+        if (!u) {
+          res.rejected.emplace_back(text, "not a URL");
+          continue;
+        }
+        auto v = st.scope->check(*u, 0);
+        if (v != parse::scope_verdict::in_scope) {
+          res.rejected.emplace_back(text, parse::to_string(v));
+          continue;
+        }
+        tasks.push_back(url_task{parse::normalize(*u), u->host_key(), 0, {}});
+      }
+      res.accepted = tasks.size();
+      auto rp = self->make_response_promise<add_result>();
+      self->request(st.queue, std::chrono::seconds(10), add_atom::value, std::move(tasks))
+        .then([rp, res](std::uint64_t) mutable { rp.deliver(std::move(res)); },
+              [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
+      return rp;
+    },
     [self](idle_atom) { finish(self, false); },
     [self](drained_atom) { finish(self, true); },
     [self](tick_atom) { finish(self, true); },  // stop grace expired
@@ -226,9 +325,9 @@ caf::behavior job(job_actor self, conf::crawl_options opts, std::chrono::millise
 
 caf::actor spawn_job(caf::actor_system& sys, conf::crawl_options opts, std::chrono::milliseconds grace,
                      std::shared_ptr<storage::store> db, std::shared_ptr<const parse::scope> scope,
-                     std::vector<url_task> seeds, bool keep_events) {
+                     std::vector<url_task> seeds, bool keep_events, caf::actor shared_semaphore) {
   return sys.spawn(job, std::move(opts), grace, std::move(db), std::move(scope), std::move(seeds),
-                   keep_events);
+                   keep_events, std::move(shared_semaphore));
 }
 
 }  // namespace crawld::actors

@@ -53,6 +53,11 @@ using delay_atom = caf::atom_constant<caf::atom("delay")>;
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
 using robots_atom = caf::atom_constant<caf::atom("robots")>;
 using unused_atom = caf::atom_constant<caf::atom("unused")>;
+// Job control (runtime -> job -> queue).
+using pause_atom = caf::atom_constant<caf::atom("pause")>;
+using resume_atom = caf::atom_constant<caf::atom("resume")>;
+using status_atom = caf::atom_constant<caf::atom("status")>;
+using urls_atom = caf::atom_constant<caf::atom("urls")>;
 
 enum class task_kind : std::uint8_t { page = 0, robots = 1, sitemap = 2 };
 
@@ -146,9 +151,21 @@ caf::actor spawn_queue(caf::actor_system& sys, caf::actor limiter, caf::actor jo
 caf::actor spawn_storage(caf::actor_system& sys, std::shared_ptr<storage::store> st, caf::actor job);
 caf::actor spawn_parser_pool(caf::actor_system& sys, int n, parser_config cfg, caf::actor queue,
                              caf::actor storage, caf::actor job);
+/// `shared_semaphore`: when set (a runtime's global bound), the job's fetchers use it instead of
+/// a semaphore of their own.
 caf::actor spawn_job(caf::actor_system& sys, conf::crawl_options opts, std::chrono::milliseconds grace,
                      std::shared_ptr<storage::store> db, std::shared_ptr<const parse::scope> scope,
-                     std::vector<url_task> seeds, bool keep_events);
+                     std::vector<url_task> seeds, bool keep_events, caf::actor shared_semaphore = {});
+
+/// A job's inputs built from its options: the scope, the seeds as tasks and the open store.
+struct prepared_job {
+  conf::crawl_options opts;
+  std::shared_ptr<const parse::scope> scope;
+  std::vector<url_task> seeds;
+  std::shared_ptr<storage::store> db;
+};
+/// Validates the options, builds the scope and seeds and opens the store (engine.cpp).
+result<prepared_job> prepare_job(const conf::crawl_options& opts);
 caf::actor spawn_fetcher(caf::actor_system& sys, fetch::options opts,
                          std::shared_ptr<fetch::connection_pool> pool, int window, caf::actor queue,
                          caf::actor semaphore, caf::actor limiter, caf::actor parser);
@@ -160,5 +177,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crawld::actors::page_done)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crawld::actors::robots_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crawld::actors::progress)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crawld::actors::crawl_report)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crawld::actors::job_snapshot)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crawld::actors::add_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crawld::storage::page_record)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<crawld::actors::fetch_event>)
