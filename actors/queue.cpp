@@ -46,6 +46,7 @@ struct queue_state {
   queue_stats stats;
   bool stopping = false;
   bool ended = false;
+  bool paused = false;  // hand out nothing; `next` requests wait (daemon pause)
 };
 
 using queue_actor = caf::stateful_actor<queue_state>*;
@@ -103,7 +104,7 @@ void ask(queue_actor self, const std::string& key) {
       ++h.tokens;
       if (!has_work(h)) {
         return_token(self, key);
-      } else if (!st.waiting.empty() && !st.stopping) {
+      } else if (!st.waiting.empty() && !st.stopping && !st.paused) {
         auto rp = std::move(st.waiting.front());
         st.waiting.pop_front();
         rp.deliver(hand_out(self, key));
@@ -308,6 +309,8 @@ caf::behavior queue(queue_actor self, caf::actor limiter, caf::actor job, queue_
   return {
     // Seeds; replies once admitted so the job starts fetchers after the frontier has work.
     [self](add_atom, std::vector<url_task>& tasks) {
+      if (self->state.ended)
+        return self->state.stats.admitted;  // the crawl is over: nothing would fetch them
       admit(self, tasks);
       check_end(self);
       return self->state.stats.admitted;
@@ -316,7 +319,7 @@ caf::behavior queue(queue_actor self, caf::actor limiter, caf::actor job, queue_
       auto& st = self->state;
       if (st.stopping || st.ended)
         return url_task{};
-      while (!st.ready.empty()) {
+      while (!st.paused && !st.ready.empty()) {
         auto key = std::move(st.ready.front());
         st.ready.pop_front();
         if (has_work(st.hosts[key]))
@@ -367,6 +370,23 @@ caf::behavior queue(queue_actor self, caf::actor limiter, caf::actor job, queue_
       check_end(self);
     },
     [self](stats_atom) { return self->state.stats; },
+    // Pause: grants pile up in `ready` and fetchers wait; resume serves them.
+    [self](pause_atom) { self->state.paused = true; },
+    [self](resume_atom) {
+      auto& st = self->state;
+      st.paused = false;
+      while (!st.stopping && !st.waiting.empty() && !st.ready.empty()) {
+        auto key = std::move(st.ready.front());
+        st.ready.pop_front();
+        if (!has_work(st.hosts[key])) {
+          return_token(self, key);
+          continue;
+        }
+        auto rp = std::move(st.waiting.front());
+        st.waiting.pop_front();
+        rp.deliver(hand_out(self, key));
+      }
+    },
   };
 }
 
