@@ -7,6 +7,7 @@
 #include "app/commands.hpp"
 #include "app/export_cmd.hpp"
 #include "app/robots_cmd.hpp"
+#include "app/serve.hpp"
 #include "conf/job_file.hpp"
 #include "conf/url_list.hpp"
 
@@ -121,6 +122,21 @@ int main(int argc, char** argv) {
   run->add_flag("--check", job_check, "Only validate the job file");
   run->add_flag("-q,--quiet", jf.quiet, "No progress line and no summary");
   run->add_flag("-v,--verbose", jf.verbose, "One line per finished URL");
+  // Flags that override the job file's values (only when given).
+  conf::crawl_options ro;
+  long long run_delay_ms = 0;
+  run->add_option("--depth", ro.max_depth, "Override [crawl] max_depth");
+  run->add_option("--max-pages", ro.max_pages, "Override [crawl] max_pages");
+  run->add_option("--concurrency", ro.concurrency, "Override [crawl] concurrency");
+  run->add_option("--per-host", ro.per_host, "Override [crawl] per_host");
+  run->add_option("--delay", run_delay_ms, "Override [crawl] delay_ms");
+  run->add_option("--db", ro.db, "Override [crawl] db");
+  run->add_option("--user-agent", ro.user_agent, "Override [crawl] user_agent");
+
+  // serve
+  std::string serve_config;
+  auto* serve = cli.add_subcommand("serve", "Run the crawl daemon: HTTP control API, metrics, status page (docs/api.md)");
+  serve->add_option("--config", serve_config, "Daemon config file (TOML; see deploy/crawld.toml)")->required();
 
   // robots
   std::string robots_source, robots_agent;
@@ -246,6 +262,13 @@ int main(int argc, char** argv) {
       std::cerr << "crawld: " << conf::to_string(e) << '\n';
     if (!job.ok())
       return 2;
+    if (run->count("--depth")) job.options.max_depth = ro.max_depth;
+    if (run->count("--max-pages")) job.options.max_pages = ro.max_pages;
+    if (run->count("--concurrency")) job.options.concurrency = ro.concurrency;
+    if (run->count("--per-host")) job.options.per_host = ro.per_host;
+    if (run->count("--delay")) job.options.delay = std::chrono::milliseconds(run_delay_ms);
+    if (run->count("--db")) job.options.db = ro.db;
+    if (run->count("--user-agent")) job.options.user_agent = ro.user_agent;
     if (job.options.user_agent.empty())
       job.options.user_agent = std::string("crawld/") + CRAWLD_VERSION;
     if (auto v = conf::validate(job.options); !v) {
@@ -261,6 +284,8 @@ int main(int argc, char** argv) {
       print_error("warning: obey_robots = false: robots.txt is neither fetched nor obeyed");
     return cmd_crawl(std::move(job.options), jf);
   }
+  if (*serve)
+    return cmd_serve(serve_config);
   if (*stats)
     return cmd_stats(stats_db, stats_top);
   if (*robots)

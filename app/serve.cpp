@@ -1,0 +1,831 @@
+// `crawld serve`: the crawl daemon. One actors::runtime runs every job; an HTTP server
+// (cpp-httplib, its own threads) answers the control API; a watcher thread samples the jobs once
+// a second (recent pages/s) and persists each job's end; the main thread waits for signals.
+//
+// State directory layout (all written via temp file + rename):
+//   jobs/<id>/job.toml    the job as submitted (JSON submissions: converted to TOML)
+//   jobs/<id>/state       running | paused | finished | cancelled | failed
+//   jobs/<id>/final.json  the job's status when it ended
+//   jobs/<id>/added_urls  URLs added while it ran, one per line (seeds again after a restart)
+//   jobs/<id>/store/      the job's crawl store (RocksDB)
+//   token                 generated bearer token (0600) when none is configured
+#include "app/serve.hpp"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <sstream>
+#include <thread>
+
+#include <httplib.h>
+
+#include "actors/engine.hpp"
+#include "app/commands.hpp"
+#include "conf/daemon_config.hpp"
+#include "conf/job_file.hpp"
+#include "conf/json.hpp"
+
+namespace crawld::app {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+using steady = std::chrono::steady_clock;
+
+// ---- log ------------------------------------------------------------------------------------
+
+class logger {
+ public:
+  explicit logger(std::string path) : path_(std::move(path)) { reopen(); }
+  ~logger() {
+    if (f_ && f_ != stderr)
+      std::fclose(f_);
+  }
+  /// Reopens the log file (after logrotate moved it); stderr when no file is configured.
+  void reopen() {
+    std::lock_guard<std::mutex> g(m_);
+    if (path_.empty()) {
+      f_ = stderr;
+      return;
+    }
+    FILE* nf = std::fopen(path_.c_str(), "a");
+    if (!nf)
+      return;  // keep the old one
+    if (f_ && f_ != stderr)
+      std::fclose(f_);
+    f_ = nf;
+  }
+  bool ok() const { return f_ != nullptr; }
+  void line(const std::string& msg) {
+    std::time_t t = std::time(nullptr);
+    char ts[32];
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    std::strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    std::lock_guard<std::mutex> g(m_);
+    if (!f_)
+      return;
+    std::fprintf(f_, "%s crawld: %s\n", ts, msg.c_str());
+    std::fflush(f_);
+  }
+
+ private:
+  std::string path_;
+  std::mutex m_;
+  FILE* f_ = nullptr;
+};
+
+// ---- files ----------------------------------------------------------------------------------
+
+bool write_file(const std::string& path, const std::string& text, mode_t mode = 0644) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out)
+      return false;
+    out << text;
+    out.flush();
+    if (!out)
+      return false;
+  }
+  ::chmod(tmp.c_str(), mode);
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  return !ec;
+}
+
+std::optional<std::string> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return std::nullopt;
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string trim(std::string s) {
+  auto b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos)
+    return "";
+  auto e = s.find_last_not_of(" \t\r\n");
+  return s.substr(b, e - b + 1);
+}
+
+/// Constant-time comparison (time depends only on the lengths).
+bool same_secret(const std::string& a, const std::string& b) {
+  std::size_t n = std::max(a.size(), b.size());
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  for (std::size_t i = 0; i < n; ++i) {
+    unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
+    unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
+    diff |= static_cast<unsigned char>(x ^ y);
+  }
+  return diff == 0;
+}
+
+std::string random_token() {
+  std::ifstream in("/dev/urandom", std::ios::binary);
+  unsigned char buf[24] = {};
+  in.read(reinterpret_cast<char*>(buf), sizeof buf);
+  if (!in)
+    return "";
+  static const char* hex = "0123456789abcdef";
+  std::string t;
+  for (unsigned char c : buf) {
+    t += hex[c >> 4];
+    t += hex[c & 15];
+  }
+  return t;
+}
+
+std::string num(double v) {
+  char b[64];
+  std::snprintf(b, sizeof b, "%.3f", v);
+  return b;
+}
+
+// ---- jobs -----------------------------------------------------------------------------------
+
+struct job_entry {
+  std::string id, name, dir;
+  std::optional<actors::job_handle> handle;  // none for jobs that ended before this daemon started
+  std::string final_json;                     // their saved status
+  std::string final_state;                    // their saved state word
+  bool user_cancelled = false;
+  bool persisted_end = false;
+  // Sampled by the watcher.
+  std::uint64_t last_pages = 0;
+  steady::time_point last_at{};
+  double recent_rate = 0;
+};
+
+std::string status_json(const job_entry& e, const actors::job_snapshot& s, double recent_rate) {
+  const auto& p = s.prog;
+  std::ostringstream o;
+  o << "{\"id\":" << conf::quote(e.id) << ",\"name\":" << conf::quote(e.name)
+    << ",\"state\":" << conf::quote(actors::to_string(s.phase)) << ",\"pages\":" << p.pages
+    << ",\"pages_per_second\":" << num(p.seconds > 0 ? p.pages / p.seconds : 0)
+    << ",\"recent_pages_per_second\":" << num(recent_rate) << ",\"queued\":" << p.queued
+    << ",\"in_flight\":" << p.in_flight << ",\"failures\":" << p.failures << ",\"bytes\":" << s.bytes
+    << ",\"admitted\":" << s.admitted << ",\"retries\":" << s.retries << ",\"seconds\":" << num(p.seconds)
+    << ",\"outcomes\":{";
+  bool first = true;
+  for (std::size_t i = 0; i < fetch::outcome_count; ++i) {
+    auto oc = static_cast<fetch::outcome>(i);
+    o << (first ? "" : ",") << conf::quote(fetch::to_string(oc)) << ":" << s.outcomes[oc];
+    first = false;
+  }
+  o << "},\"rejected\":{";
+  first = true;
+  for (const auto& [k, v] : s.rejected) {
+    o << (first ? "" : ",") << conf::quote(k) << ":" << v;
+    first = false;
+  }
+  o << "},\"hosts\":[";
+  std::vector<std::pair<std::string, std::uint64_t>> hosts(s.hosts.begin(), s.hosts.end());
+  std::sort(hosts.begin(), hosts.end(), [](const auto& a, const auto& b) {
+    return a.second != b.second ? a.second > b.second : a.first < b.first;
+  });
+  if (hosts.size() > 10)
+    hosts.resize(10);
+  first = true;
+  for (const auto& [h, n] : hosts) {
+    o << (first ? "" : ",") << "{\"host\":" << conf::quote(h) << ",\"pages\":" << n << "}";
+    first = false;
+  }
+  o << "],\"hosts_total\":" << s.hosts.size();
+  if (!s.error.empty())
+    o << ",\"error\":" << conf::quote(s.error);
+  o << "}";
+  return o.str();
+}
+
+std::string error_json(const std::string& msg) { return "{\"error\":" + conf::quote(msg) + "}"; }
+
+class daemon {
+ public:
+  daemon(conf::daemon_config cfg, std::string token, logger& log)
+      : cfg_(std::move(cfg)), token_(std::move(token)), log_(log), rt_(cfg_.max_connections) {}
+
+  std::string jobs_dir() const { return cfg_.state_dir + "/jobs"; }
+
+  /// Restarts the jobs that were running (or paused) and lists the ended ones.
+  void load_jobs() {
+    std::vector<std::pair<long, std::string>> ids;
+    std::error_code ec;
+    for (const auto& d : fs::directory_iterator(jobs_dir(), ec)) {
+      auto name = d.path().filename().string();
+      if (!d.is_directory() || name.empty() || name.find_first_not_of("0123456789") != std::string::npos ||
+          name.size() > 9)
+        continue;
+      ids.emplace_back(std::stol(name), name);
+    }
+    std::sort(ids.begin(), ids.end());
+    for (const auto& [n, id] : ids) {
+      next_id_ = std::max(next_id_, n + 1);
+      auto e = std::make_shared<job_entry>();
+      e->id = id;
+      e->dir = jobs_dir() + "/" + id;
+      auto state = trim(read_file(e->dir + "/state").value_or("failed"));
+      auto spec = read_file(e->dir + "/job.toml");
+      if (spec) {
+        auto job = conf::load_job_string(*spec, "job " + id);
+        e->name = job.name;
+      }
+      if ((state == "running" || state == "paused") && spec) {
+        std::string err;
+        if (start(e, *spec, "job " + id, err)) {
+          if (state == "paused")
+            e->handle->pause();
+          log_.line("job " + id + " restarted (" + state + ")");
+        } else {
+          log_.line("job " + id + " could not be restarted: " + err);
+          end_from_disk(e, "failed", "{\"id\":" + conf::quote(id) + ",\"state\":\"failed\",\"error\":" +
+                                         conf::quote("restart failed: " + err) + "}");
+          write_file(e->dir + "/state", "failed\n");
+        }
+      } else {
+        auto fin = read_file(e->dir + "/final.json");
+        end_from_disk(e, state, fin ? trim(*fin)
+                                    : "{\"id\":" + conf::quote(id) + ",\"state\":" + conf::quote(state) + "}");
+      }
+      std::lock_guard<std::mutex> g(m_);
+      jobs_[n] = e;
+    }
+  }
+
+  bool bind() {
+    install_routes();
+    return svr_.bind_to_port(cfg_.listen, cfg_.port);
+  }
+
+  void run_in_background() {
+    http_ = std::thread([this] { svr_.listen_after_bind(); });
+    watcher_ = std::thread([this] { watch(); });
+  }
+
+  /// Graceful stop: no more API calls; every job stopped and waited for; ends persisted.
+  void shutdown() {
+    stopping_.store(true);
+    svr_.stop();
+    if (http_.joinable())
+      http_.join();
+    {
+      std::lock_guard<std::mutex> g(watch_m_);
+      watch_cv_.notify_all();
+    }
+    if (watcher_.joinable())
+      watcher_.join();
+    auto all = entries();
+    for (auto& e : all)
+      if (e->handle)
+        e->handle->cancel();
+    bool abandoned = false;
+    for (auto& e : all) {
+      if (!e->handle)
+        continue;
+      auto r = e->handle->wait(std::chrono::seconds(60));
+      if (!r)
+        continue;
+      if (*r && (*r)->abandoned > 0)
+        abandoned = true;
+      // A job that finished by itself, failed or was cancelled by a user ends here; one stopped
+      // by the shutdown stays "running" so the next daemon restarts it.
+      bool by_user = e->user_cancelled;
+      bool finished = *r && !(*r)->interrupted;
+      if (!*r || finished || by_user)
+        persist_end(*e);
+    }
+    log_.line("stopped");
+    if (abandoned)
+      std::_Exit(0);  // fetchers still blocked in requests; every store is closed
+  }
+
+ private:
+  std::vector<std::shared_ptr<job_entry>> entries() {
+    std::lock_guard<std::mutex> g(m_);
+    std::vector<std::shared_ptr<job_entry>> v;
+    for (auto& [n, e] : jobs_)
+      v.push_back(e);
+    return v;
+  }
+
+  std::shared_ptr<job_entry> find(const std::string& id) {
+    if (id.empty() || id.size() > 9 || id.find_first_not_of("0123456789") != std::string::npos)
+      return nullptr;
+    std::lock_guard<std::mutex> g(m_);
+    auto it = jobs_.find(std::stol(id));
+    return it == jobs_.end() ? nullptr : it->second;
+  }
+
+  void end_from_disk(const std::shared_ptr<job_entry>& e, const std::string& state, std::string json) {
+    e->final_state = state;
+    e->final_json = std::move(json);
+    e->persisted_end = true;
+  }
+
+  /// Loads the spec (job-file TOML), puts the store under the job's directory, adds the URLs
+  /// added earlier, and starts the job.
+  bool start(const std::shared_ptr<job_entry>& e, const std::string& spec, const std::string& name,
+             std::string& err, std::vector<conf::job_error>* errors = nullptr) {
+    auto job = conf::load_job_string(spec, name);
+    if (!job.ok()) {
+      if (errors)
+        *errors = job.errors;
+      err = conf::to_string(job.errors.front());
+      return false;
+    }
+    auto& o = job.options;
+    e->name = job.name;
+    o.db = e->dir + "/store";
+    o.progress = false;
+    o.verbose = false;
+    if (o.user_agent.empty())
+      o.user_agent = std::string("crawld/") + CRAWLD_VERSION;
+    if (auto added = read_file(e->dir + "/added_urls")) {
+      std::istringstream in(*added);
+      for (std::string line; std::getline(in, line);)
+        if (!trim(line).empty())
+          o.seeds.push_back(trim(line));
+    }
+    if (auto v = conf::validate(o); !v) {
+      err = v.message();
+      return false;
+    }
+    auto h = rt_.start_job(o);
+    if (!h) {
+      err = h.message();
+      return false;
+    }
+    e->handle = std::move(*h);
+    e->last_at = steady::now();
+    return true;
+  }
+
+  void persist_end(job_entry& e) {
+    if (e.persisted_end || !e.handle)
+      return;
+    auto s = e.handle->snapshot();
+    std::string state = actors::to_string(s.phase);
+    write_file(e.dir + "/final.json", status_json(e, s, 0) + "\n");
+    write_file(e.dir + "/state", state + "\n");
+    e.persisted_end = true;
+    log_.line("job " + e.id + " " + state + ": " + std::to_string(s.prog.pages) + " pages in " +
+              num(s.prog.seconds) + " s" + (s.error.empty() ? "" : " (" + s.error + ")"));
+  }
+
+  void watch() {
+    while (!stopping_.load()) {
+      for (auto& e : entries()) {
+        if (!e->handle || e->persisted_end)
+          continue;
+        if (e->handle->done()) {
+          if (!stopping_.load())
+            persist_end(*e);
+          continue;
+        }
+        auto s = e->handle->snapshot();
+        auto now = steady::now();
+        double dt = std::chrono::duration<double>(now - e->last_at).count();
+        std::lock_guard<std::mutex> g(m_);
+        if (dt > 0.2) {
+          e->recent_rate = s.prog.pages >= e->last_pages ? (s.prog.pages - e->last_pages) / dt : 0;
+          e->last_pages = s.prog.pages;
+          e->last_at = now;
+        }
+      }
+      std::unique_lock<std::mutex> g(watch_m_);
+      watch_cv_.wait_for(g, std::chrono::seconds(1), [this] { return stopping_.load(); });
+    }
+  }
+
+  std::string job_json(job_entry& e) {
+    if (!e.handle)
+      return e.final_json;
+    auto s = e.handle->snapshot();
+    double rate;
+    {
+      std::lock_guard<std::mutex> g(m_);
+      rate = e.recent_rate;
+    }
+    return status_json(e, s, s.phase == actors::job_phase::running ? rate : 0);
+  }
+
+  bool authorized(const httplib::Request& req, httplib::Response& res) {
+    auto h = req.get_header_value("Authorization");
+    std::string given = h.rfind("Bearer ", 0) == 0 ? h.substr(7) : "";
+    if (!given.empty() && same_secret(given, token_))
+      return true;
+    res.status = 401;
+    res.set_header("WWW-Authenticate", "Bearer");
+    res.set_content(error_json("missing or wrong bearer token"), "application/json");
+    return false;
+  }
+
+  static void reply(httplib::Response& res, int status, const std::string& json) {
+    res.status = status;
+    res.set_content(json + "\n", "application/json");
+  }
+
+  void submit(const httplib::Request& req, httplib::Response& res) {
+    std::string spec;
+    auto ct = req.get_header_value("Content-Type");
+    auto first = req.body.find_first_not_of(" \t\r\n");
+    bool is_json = ct.find("json") != std::string::npos ||
+                   (ct.find("toml") == std::string::npos && first != std::string::npos && req.body[first] == '{');
+    if (is_json) {
+      auto t = conf::job_toml_from_json(req.body);
+      if (!t)
+        return reply(res, 400, error_json(t.message()));
+      spec = *t;
+    } else {
+      spec = req.body;
+    }
+    long n;
+    {
+      std::lock_guard<std::mutex> g(m_);
+      if (static_cast<int>(jobs_.size()) >= cfg_.max_jobs)
+        return reply(res, 429, error_json("too many jobs (max_jobs = " + std::to_string(cfg_.max_jobs) + ")"));
+      n = next_id_++;
+    }
+    auto e = std::make_shared<job_entry>();
+    e->id = std::to_string(n);
+    e->dir = jobs_dir() + "/" + e->id;
+    // Validate first, so a bad job leaves nothing behind.
+    auto check = conf::load_job_string(spec, "job");
+    if (check.ok()) {
+      auto o = check.options;
+      if (o.user_agent.empty())
+        o.user_agent = "crawld";
+      if (auto v = conf::validate(o); !v)
+        check.errors.push_back({"job", 0, 0, v.message()});
+    }
+    if (!check.ok()) {
+      std::ostringstream o;
+      o << "{\"error\":" << conf::quote(conf::to_string(check.errors.front())) << ",\"errors\":[";
+      for (std::size_t i = 0; i < check.errors.size(); ++i) {
+        const auto& er = check.errors[i];
+        // Positions refer to the TOML text; for a JSON body they would point into the conversion.
+        o << (i ? "," : "") << "{\"message\":" << conf::quote(er.message);
+        if (!is_json && er.line > 0)
+          o << ",\"line\":" << er.line << ",\"column\":" << er.column;
+        o << "}";
+      }
+      o << "]}";
+      return reply(res, 400, o.str());
+    }
+    std::error_code ec;
+    fs::create_directories(e->dir, ec);
+    if (ec || !write_file(e->dir + "/job.toml", spec) || !write_file(e->dir + "/state", "running\n"))
+      return reply(res, 500, error_json("cannot write the job's state in " + e->dir));
+    std::string err;
+    if (!start(e, spec, "job", err)) {
+      write_file(e->dir + "/state", "failed\n");
+      end_from_disk(e, "failed", "{\"id\":" + conf::quote(e->id) + ",\"state\":\"failed\",\"error\":" + conf::quote(err) + "}");
+      write_file(e->dir + "/final.json", e->final_json + "\n");
+      {
+        std::lock_guard<std::mutex> g(m_);
+        jobs_[n] = e;
+      }
+      log_.line("job " + e->id + " failed to start: " + err);
+      return reply(res, 400, error_json(err));
+    }
+    {
+      std::lock_guard<std::mutex> g(m_);
+      jobs_[n] = e;
+    }
+    log_.line("job " + e->id + " started" + (e->name.empty() ? "" : " (" + e->name + ")"));
+    res.set_header("Location", "/v1/jobs/" + e->id);
+    reply(res, 201, "{\"id\":" + conf::quote(e->id) + "}");
+  }
+
+  void control(const std::string& id, const std::string& action, httplib::Response& res) {
+    auto e = find(id);
+    if (!e)
+      return reply(res, 404, error_json("no job '" + id + "'"));
+    if (!e->handle || e->handle->done())
+      return reply(res, 409, error_json("job " + id + " has ended"));
+    if (action == "pause") {
+      e->handle->pause();
+      write_file(e->dir + "/state", "paused\n");
+    } else if (action == "resume") {
+      e->handle->resume();
+      write_file(e->dir + "/state", "running\n");
+    } else {
+      e->user_cancelled = true;
+      e->handle->cancel();
+    }
+    log_.line("job " + id + " " + action);
+    reply(res, 200, job_json(*e));
+  }
+
+  void add_urls(const std::string& id, const httplib::Request& req, httplib::Response& res) {
+    auto e = find(id);
+    if (!e)
+      return reply(res, 404, error_json("no job '" + id + "'"));
+    if (!e->handle || e->handle->done())
+      return reply(res, 409, error_json("job " + id + " has ended"));
+    auto j = conf::parse_json(req.body);
+    if (!j)
+      return reply(res, 400, error_json("bad JSON: " + j.message()));
+    const conf::json* list = j->type == conf::json::kind::array ? &*j : j->find("urls");
+    if (!list || list->type != conf::json::kind::array)
+      return reply(res, 400, error_json("expected {\"urls\": [\"http://...\", ...]}"));
+    std::vector<std::string> urls;
+    for (const auto& u : list->items) {
+      if (u.type != conf::json::kind::string)
+        return reply(res, 400, error_json("'urls' must be an array of strings"));
+      urls.push_back(u.str);
+    }
+    auto r = e->handle->add_urls(urls);
+    if (!r)
+      return reply(res, 409, error_json(r.message()));
+    // Remember the accepted ones, so a restarted daemon crawls them too.
+    std::string lines;
+    for (const auto& u : urls) {
+      bool rejected = std::any_of(r->rejected.begin(), r->rejected.end(), [&](const auto& p) { return p.first == u; });
+      if (!rejected && u.find('\n') == std::string::npos)
+        lines += u + "\n";
+    }
+    {
+      std::lock_guard<std::mutex> g(m_);
+      auto old = read_file(e->dir + "/added_urls").value_or("");
+      write_file(e->dir + "/added_urls", old + lines);
+    }
+    std::ostringstream o;
+    o << "{\"accepted\":" << r->accepted << ",\"rejected\":[";
+    for (std::size_t i = 0; i < r->rejected.size(); ++i)
+      o << (i ? "," : "") << "{\"url\":" << conf::quote(r->rejected[i].first)
+        << ",\"reason\":" << conf::quote(r->rejected[i].second) << "}";
+    o << "]}";
+    reply(res, 200, o.str());
+  }
+
+  std::string metrics() {
+    std::ostringstream o;
+    struct row {
+      std::string id;
+      actors::job_snapshot s;
+    };
+    std::vector<row> live;
+    std::map<std::string, int> by_state;
+    for (const char* st : {"running", "paused", "stopping", "finished", "cancelled", "failed"})
+      by_state[st] = 0;
+    for (auto& e : entries()) {
+      if (e->handle) {
+        auto s = e->handle->snapshot();
+        ++by_state[actors::to_string(s.phase)];
+        live.push_back({e->id, std::move(s)});
+      } else {
+        ++by_state[by_state.count(e->final_state) ? e->final_state : "failed"];
+      }
+    }
+    auto family = [&](const char* name, const char* type, const char* help) {
+      o << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
+    };
+    family("crawld_jobs", "gauge", "Jobs known to the daemon, by state.");
+    for (auto& [st, n] : by_state)
+      o << "crawld_jobs{state=\"" << st << "\"} " << n << '\n';
+    auto per_job = [&](const char* name, const char* type, const char* help, auto get) {
+      family(name, type, help);
+      for (auto& r : live)
+        o << name << "{job=\"" << r.id << "\"} " << get(r.s) << '\n';
+    };
+    per_job("crawld_job_pages_total", "counter", "URLs requested and finished by the job.",
+            [](const actors::job_snapshot& s) { return s.prog.pages; });
+    per_job("crawld_job_bytes_total", "counter", "Body bytes received by the job.",
+            [](const actors::job_snapshot& s) { return s.bytes; });
+    per_job("crawld_job_admitted_total", "counter", "URLs admitted to the job's frontier.",
+            [](const actors::job_snapshot& s) { return s.admitted; });
+    per_job("crawld_job_retries_total", "counter", "Extra attempts after retryable failures.",
+            [](const actors::job_snapshot& s) { return s.retries; });
+    per_job("crawld_job_queued", "gauge", "URLs admitted and waiting to be fetched.",
+            [](const actors::job_snapshot& s) { return s.prog.queued; });
+    per_job("crawld_job_in_flight", "gauge", "URLs handed to fetchers and not finished.",
+            [](const actors::job_snapshot& s) { return s.prog.in_flight; });
+    per_job("crawld_job_hosts", "gauge", "Hosts with at least one finished URL.",
+            [](const actors::job_snapshot& s) { return s.hosts.size(); });
+    family("crawld_job_outcomes_total", "counter", "Finished URLs by outcome.");
+    for (auto& r : live)
+      for (std::size_t i = 0; i < fetch::outcome_count; ++i) {
+        auto oc = static_cast<fetch::outcome>(i);
+        o << "crawld_job_outcomes_total{job=\"" << r.id << "\",outcome=\"" << fetch::to_string(oc) << "\"} "
+          << r.s.outcomes[oc] << '\n';
+      }
+    std::uint64_t pages = 0, bytes = 0, in_flight = 0;
+    const auto& bounds = actors::latency_histogram::bounds();
+    std::vector<std::uint64_t> buckets(bounds.size() + 1, 0);
+    double sum = 0;
+    std::uint64_t count = 0;
+    for (auto& r : live) {
+      pages += r.s.prog.pages;
+      bytes += r.s.bytes;
+      in_flight += r.s.prog.in_flight;
+      for (std::size_t i = 0; i < buckets.size() && i < r.s.latency.counts.size(); ++i)
+        buckets[i] += r.s.latency.counts[i];
+      sum += r.s.latency.sum_s;
+      count += r.s.latency.count;
+    }
+    family("crawld_pages_total", "counter", "URLs requested and finished by the jobs of this daemon process.");
+    o << "crawld_pages_total " << pages << '\n';
+    family("crawld_bytes_total", "counter", "Body bytes received by the jobs of this daemon process.");
+    o << "crawld_bytes_total " << bytes << '\n';
+    family("crawld_in_flight", "gauge", "Requests in flight over all jobs.");
+    o << "crawld_in_flight " << in_flight << '\n';
+    family("crawld_max_connections", "gauge", "The global bound on requests in flight.");
+    o << "crawld_max_connections " << cfg_.max_connections << '\n';
+    family("crawld_fetch_latency_seconds", "histogram", "Time from request start to the last body byte.");
+    std::uint64_t cum = 0;
+    for (std::size_t i = 0; i < bounds.size(); ++i) {
+      cum += buckets[i];
+      char le[32];
+      std::snprintf(le, sizeof le, "%g", bounds[i]);
+      o << "crawld_fetch_latency_seconds_bucket{le=\"" << le << "\"} " << cum << '\n';
+    }
+    cum += buckets.back();
+    o << "crawld_fetch_latency_seconds_bucket{le=\"+Inf\"} " << cum << '\n';
+    o << "crawld_fetch_latency_seconds_sum " << sum << '\n';
+    o << "crawld_fetch_latency_seconds_count " << count << '\n';
+    return o.str();
+  }
+
+  void install_routes() {
+    svr_.set_payload_max_length(cfg_.max_body_bytes);
+    svr_.set_read_timeout(10, 0);
+    svr_.set_write_timeout(10, 0);
+    svr_.set_exception_handler([this](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+      std::string what = "internal error";
+      try {
+        if (ep)
+          std::rethrow_exception(ep);
+      } catch (const std::exception& e) {
+        what += std::string(": ") + e.what();
+      } catch (...) {
+      }
+      log_.line(what);
+      reply(res, 500, error_json(what));
+    });
+    svr_.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+      if (res.body.empty()) {
+        std::string msg = res.status == 404   ? "no such endpoint"
+                          : res.status == 413 ? "request body too large"
+                                              : "request refused";
+        res.set_content(error_json(msg) + "\n", "application/json");
+      }
+    });
+    svr_.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { reply(res, 200, "{\"status\":\"ok\"}"); });
+    svr_.Get("/", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content(status_page_html(), "text/html; charset=utf-8");
+    });
+    svr_.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+      res.set_content(metrics(), "text/plain; version=0.0.4; charset=utf-8");
+    });
+    svr_.Get("/v1/jobs", [this](const httplib::Request&, httplib::Response& res) {
+      std::string out = "{\"jobs\":[";
+      bool first = true;
+      for (auto& e : entries()) {
+        out += (first ? "" : ",") + job_json(*e);
+        first = false;
+      }
+      reply(res, 200, out + "]}");
+    });
+    svr_.Post("/v1/jobs", [this](const httplib::Request& req, httplib::Response& res) {
+      if (authorized(req, res))
+        submit(req, res);
+    });
+    svr_.Get(R"(/v1/jobs/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+      auto e = find(req.matches[1]);
+      if (!e)
+        return reply(res, 404, error_json("no job '" + std::string(req.matches[1]) + "'"));
+      reply(res, 200, job_json(*e));
+    });
+    svr_.Post(R"(/v1/jobs/([^/]+)/(pause|resume|cancel))", [this](const httplib::Request& req, httplib::Response& res) {
+      if (authorized(req, res))
+        control(req.matches[1], req.matches[2], res);
+    });
+    svr_.Post(R"(/v1/jobs/([^/]+)/urls)", [this](const httplib::Request& req, httplib::Response& res) {
+      if (authorized(req, res))
+        add_urls(req.matches[1], req, res);
+    });
+  }
+
+  conf::daemon_config cfg_;
+  std::string token_;
+  logger& log_;
+  actors::runtime rt_;
+  httplib::Server svr_;
+  std::thread http_, watcher_;
+  std::mutex m_;
+  std::map<long, std::shared_ptr<job_entry>> jobs_;
+  long next_id_ = 1;
+  std::atomic<bool> stopping_{false};
+  std::mutex watch_m_;
+  std::condition_variable watch_cv_;
+};
+
+}  // namespace
+
+int cmd_serve(const std::string& config_path) {
+  auto loaded = conf::load_daemon_config(config_path);
+  for (const auto& e : loaded.errors)
+    print_error(conf::to_string(e));
+  if (!loaded.ok())
+    return 2;
+  auto cfg = loaded.config;
+
+  // Signals are taken by sigwait in this thread; block them before any thread starts.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  std::error_code ec;
+  fs::create_directories(cfg.state_dir + "/jobs", ec);
+  if (ec || ::access((cfg.state_dir + "/jobs").c_str(), W_OK) != 0) {
+    print_error("cannot write the state directory '" + cfg.state_dir + "'");
+    return 1;
+  }
+  logger log(cfg.log_file);
+  if (!log.ok()) {
+    print_error("cannot open the log file '" + cfg.log_file + "'");
+    return 1;
+  }
+
+  std::string token;
+  if (!cfg.token_file.empty()) {
+    auto t = read_file(cfg.token_file);
+    if (!t) {
+      print_error("cannot read token_file '" + cfg.token_file + "'");
+      return 1;
+    }
+    token = trim(t->substr(0, t->find('\n')));
+    if (token.empty()) {
+      print_error("token_file '" + cfg.token_file + "' is empty");
+      return 1;
+    }
+  } else if (!cfg.token_env.empty()) {
+    if (const char* v = std::getenv(cfg.token_env.c_str()))
+      token = trim(v);
+  }
+  if (token.empty()) {
+    if (!conf::is_loopback(cfg.listen)) {
+      print_error("refusing to listen on " + cfg.listen + " (not loopback) without a token: set token_file or $" +
+                  (cfg.token_env.empty() ? std::string("CRAWLD_TOKEN") : cfg.token_env));
+      return 1;
+    }
+    // Loopback without a configured token: make one, readable by this user only.
+    std::string path = cfg.state_dir + "/token";
+    auto old = read_file(path);
+    token = old ? trim(*old) : "";
+    if (token.empty()) {
+      token = random_token();
+      if (token.empty() || !write_file(path, token + "\n", 0600)) {
+        print_error("cannot write a token to '" + path + "'");
+        return 1;
+      }
+    }
+    log.line("no token configured: state-changing calls need the token in " + path);
+  }
+
+  int rc = 0;
+  {
+    daemon d(cfg, token, log);
+    if (!d.bind()) {
+      print_error("cannot listen on " + cfg.listen + ":" + std::to_string(cfg.port) + " (address in use or not local)");
+      return 1;
+    }
+    d.load_jobs();
+    d.run_in_background();
+    log.line("listening on http://" + cfg.listen + ":" + std::to_string(cfg.port) + "/ (state in " + cfg.state_dir + ")");
+    while (true) {
+      int sig = 0;
+      if (sigwait(&set, &sig) != 0)
+        continue;
+      if (sig == SIGHUP) {
+        log.reopen();
+        log.line("log reopened (SIGHUP)");
+        continue;
+      }
+      log.line(std::string("stopping (") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ")");
+      break;
+    }
+    d.shutdown();
+  }
+  return rc;
+}
+
+}  // namespace crawld::app
