@@ -126,7 +126,7 @@ int main(int argc, char** argv) {
   conf::crawl_options ro;
   long long run_delay_ms = 0;
   run->add_option("--depth", ro.max_depth, "Override [crawl] max_depth");
-  run->add_option("--max-pages", ro.max_pages, "Override [crawl] max_pages");
+  run->add_option("--max-pages", ro.max_pages, "Override [crawl] max_pages")->check(CLI::NonNegativeNumber);
   run->add_option("--concurrency", ro.concurrency, "Override [crawl] concurrency");
   run->add_option("--per-host", ro.per_host, "Override [crawl] per_host");
   run->add_option("--delay", run_delay_ms, "Override [crawl] delay_ms");
