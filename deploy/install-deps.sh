@@ -8,6 +8,9 @@ pkgs=(
   libidn2-dev zlib1g-dev libbrotli-dev libssl-dev
   libgtest-dev libgmock-dev
   nginx wget curl bc time
+  # tests/daemon: promtool checks /metrics; headless chromium renders the status page (~100 MB,
+  # kept because the browser test is the only check that the page's script really runs).
+  prometheus chromium
 )
 missing=()
 for p in "${pkgs[@]}"; do
