@@ -19,6 +19,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -168,9 +169,13 @@ struct job_entry {
   std::uint64_t last_pages = 0;
   steady::time_point last_at{};
   double recent_rate = 0;
+  std::deque<double> rate_history;  // one sample a second, newest last (for the status page)
 };
 
-std::string status_json(const job_entry& e, const actors::job_snapshot& s, double recent_rate) {
+constexpr std::size_t rate_history_len = 120;
+
+std::string status_json(const job_entry& e, const actors::job_snapshot& s, double recent_rate,
+                        const std::deque<double>* history = nullptr) {
   const auto& p = s.prog;
   std::ostringstream o;
   o << "{\"id\":" << conf::quote(e.id) << ",\"name\":" << conf::quote(e.name)
@@ -205,6 +210,12 @@ std::string status_json(const job_entry& e, const actors::job_snapshot& s, doubl
     first = false;
   }
   o << "],\"hosts_total\":" << s.hosts.size();
+  if (history) {
+    o << ",\"rate_history\":[";
+    for (std::size_t i = 0; i < history->size(); ++i)
+      o << (i ? "," : "") << num((*history)[i]);
+    o << "]";
+  }
   if (!s.error.empty())
     o << ",\"error\":" << conf::quote(s.error);
   o << "}";
@@ -401,6 +412,9 @@ class daemon {
         std::lock_guard<std::mutex> g(m_);
         if (dt > 0.2) {
           e->recent_rate = s.prog.pages >= e->last_pages ? (s.prog.pages - e->last_pages) / dt : 0;
+          e->rate_history.push_back(s.phase == actors::job_phase::running ? e->recent_rate : 0);
+          if (e->rate_history.size() > rate_history_len)
+            e->rate_history.pop_front();
           e->last_pages = s.prog.pages;
           e->last_at = now;
         }
@@ -415,11 +429,13 @@ class daemon {
       return e.final_json;
     auto s = e.handle->snapshot();
     double rate;
+    std::deque<double> history;
     {
       std::lock_guard<std::mutex> g(m_);
       rate = e.recent_rate;
+      history = e.rate_history;
     }
-    return status_json(e, s, s.phase == actors::job_phase::running ? rate : 0);
+    return status_json(e, s, s.phase == actors::job_phase::running ? rate : 0, &history);
   }
 
   bool authorized(const httplib::Request& req, httplib::Response& res) {

@@ -72,8 +72,9 @@ function show(jobs){
 async function tick(){
   try{
     const r=await fetch("/v1/jobs",{cache:"no-store"}); const d=await r.json();
-    for(const j of d.jobs){ if(!j.id) continue; const h=history[j.id]||(history[j.id]=[]);
-      h.push(j.state==="running"?(j.recent_pages_per_second||0):0); if(h.length>N) h.shift(); }
+    for(const j of d.jobs){ if(!j.id) continue;
+      if(!history[j.id]){ history[j.id]=(j.rate_history||[]).slice(-N); continue; }  // the daemon's samples
+      const h=history[j.id]; h.push(j.state==="running"?(j.recent_pages_per_second||0):0); if(h.length>N) h.shift(); }
     show(d.jobs); draw();
     document.getElementById("updated").textContent="updated "+new Date().toLocaleTimeString();
   }catch(e){ document.getElementById("updated").textContent="cannot reach the daemon: "+e; }
