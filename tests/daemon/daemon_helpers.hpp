@@ -75,6 +75,8 @@ class daemon_process {
     return r.exit_code;
   }
 
+  void signal(int sig) { proc_->signal(sig); }
+
   httplib::Client client() const {
     httplib::Client c("127.0.0.1", port_);
     c.set_read_timeout(30, 0);

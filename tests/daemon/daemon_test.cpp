@@ -271,6 +271,22 @@ TEST(daemon, token_is_generated_owner_only_when_none_is_configured_on_loopback) 
   EXPECT_EQ(p.wait(60s).exit_code, 0);
 }
 
+TEST(daemon, sighup_reopens_the_log_file_after_rotation) {
+  temp_dir dir;
+  daemon_process d(dir, 28719);
+  EXPECT_NE(read_text(dir / "crawld.log").find("listening on http://127.0.0.1:28719/"), std::string::npos);
+  std::filesystem::rename(dir / "crawld.log", dir / "crawld.log.1");
+  d.signal(SIGHUP);
+  ASSERT_TRUE(eventually([&] { return read_text(dir / "crawld.log").find("log reopened") != std::string::npos; }, 10s))
+    << "no new log file after SIGHUP";
+  auto r = d.post("/v1/jobs", R"({"name": "after-rotation", "crawl": {"seeds": ["http://127.0.0.1:9/"]}})");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 201);
+  EXPECT_TRUE(eventually([&] { return read_text(dir / "crawld.log").find("after-rotation") != std::string::npos; }, 10s));
+  EXPECT_EQ(read_text(dir / "crawld.log.1").find("after-rotation"), std::string::npos);
+  EXPECT_EQ(d.stop(), 0);
+}
+
 TEST(daemon, status_page_in_headless_chromium_shows_the_running_job) {
   if (!tool_exists("chromium"))
     GTEST_SKIP() << "chromium not installed";
