@@ -468,17 +468,7 @@ class daemon {
     } else {
       spec = req.body;
     }
-    long n;
-    {
-      std::lock_guard<std::mutex> g(m_);
-      if (static_cast<int>(jobs_.size()) >= cfg_.max_jobs)
-        return reply(res, 429, error_json("too many jobs (max_jobs = " + std::to_string(cfg_.max_jobs) + ")"));
-      n = next_id_++;
-    }
-    auto e = std::make_shared<job_entry>();
-    e->id = std::to_string(n);
-    e->dir = jobs_dir() + "/" + e->id;
-    // Validate first, so a bad job leaves nothing behind.
+    // Validate first, so a bad job leaves nothing behind (not even a used id).
     auto check = conf::load_job_string(spec, "job");
     if (check.ok()) {
       auto o = check.options;
@@ -501,6 +491,16 @@ class daemon {
       o << "]}";
       return reply(res, 400, o.str());
     }
+    long n;
+    {
+      std::lock_guard<std::mutex> g(m_);
+      if (static_cast<int>(jobs_.size()) >= cfg_.max_jobs)
+        return reply(res, 429, error_json("too many jobs (max_jobs = " + std::to_string(cfg_.max_jobs) + ")"));
+      n = next_id_++;
+    }
+    auto e = std::make_shared<job_entry>();
+    e->id = std::to_string(n);
+    e->dir = jobs_dir() + "/" + e->id;
     std::error_code ec;
     fs::create_directories(e->dir, ec);
     if (ec || !write_file(e->dir + "/job.toml", spec) || !write_file(e->dir + "/state", "running\n"))

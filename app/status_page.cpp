@@ -29,7 +29,7 @@ th:first-child,td:first-child,td.name{text-align:left} tr.sel{background:#eef4ff
 </div>
 <script>
 "use strict";
-const history = {};      // job id -> [pages/s samples]
+const series = {};       // job id -> [pages/s samples]
 const N = 120;
 const colors = ["#1f77b4","#d62728","#2ca02c","#ff7f0e","#9467bd","#8c564b","#e377c2","#17becf"];
 let selected = null;
@@ -37,13 +37,13 @@ function cell(tr, text, cls){ const td=document.createElement("td"); td.textCont
 function draw(){
   const c=document.getElementById("chart"), g=c.getContext("2d"), W=c.width, H=c.height, pad=36;
   g.clearRect(0,0,W,H);
-  let max=1; for(const id in history) for(const v of history[id]) max=Math.max(max,v);
+  let max=1; for(const id in series) for(const v of series[id]) max=Math.max(max,v);
   g.strokeStyle="#ccc"; g.fillStyle="#777"; g.font="11px sans-serif"; g.lineWidth=1;
   for(let k=0;k<=4;k++){ const y=H-pad/2-(H-pad)*k/4; g.beginPath(); g.moveTo(pad,y); g.lineTo(W-4,y); g.stroke();
     g.fillText((max*k/4).toFixed(max<8?1:0),2,y+4); }
   let i=0;
-  for(const id in history){
-    const h=history[id]; g.strokeStyle=colors[i++%colors.length]; g.lineWidth=2; g.beginPath();
+  for(const id in series){
+    const h=series[id]; g.strokeStyle=colors[i++%colors.length]; g.lineWidth=2; g.beginPath();
     h.forEach((v,k)=>{ const x=pad+(W-pad-4)*(k+N-h.length)/(N-1), y=H-pad/2-(H-pad)*v/max; k?g.lineTo(x,y):g.moveTo(x,y); });
     g.stroke(); g.fillStyle=g.strokeStyle; g.fillText("job "+id, W-60, 14*i);
   }
@@ -73,8 +73,8 @@ async function tick(){
   try{
     const r=await fetch("/v1/jobs",{cache:"no-store"}); const d=await r.json();
     for(const j of d.jobs){ if(!j.id) continue;
-      if(!history[j.id]){ history[j.id]=(j.rate_history||[]).slice(-N); continue; }  // the daemon's samples
-      const h=history[j.id]; h.push(j.state==="running"?(j.recent_pages_per_second||0):0); if(h.length>N) h.shift(); }
+      if(!series[j.id]){ series[j.id]=(j.rate_history||[]).slice(-N); continue; }  // the daemon's samples
+      const h=series[j.id]; h.push(j.state==="running"?(j.recent_pages_per_second||0):0); if(h.length>N) h.shift(); }
     show(d.jobs); draw();
     document.getElementById("updated").textContent="updated "+new Date().toLocaleTimeString();
   }catch(e){ document.getElementById("updated").textContent="cannot reach the daemon: "+e; }

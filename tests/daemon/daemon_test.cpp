@@ -277,6 +277,8 @@ TEST(daemon, unauthenticated_malformed_and_unknown_calls_are_rejected_and_the_da
   auto h = d.get("/healthz");
   ASSERT_TRUE(h);
   EXPECT_EQ(h->status, 200);
+  // Nothing rejected used up a job id.
+  EXPECT_EQ(submit_json(d, job), "1");
   EXPECT_EQ(d.stop(), 0);
 }
 
