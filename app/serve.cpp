@@ -494,8 +494,10 @@ class daemon {
     long n;
     {
       std::lock_guard<std::mutex> g(m_);
-      if (static_cast<int>(jobs_.size()) >= cfg_.max_jobs)
-        return reply(res, 429, error_json("too many jobs (max_jobs = " + std::to_string(cfg_.max_jobs) + ")"));
+      auto live = std::count_if(jobs_.begin(), jobs_.end(),
+                                [](const auto& kv) { return kv.second->handle && !kv.second->handle->done(); });
+      if (live >= cfg_.max_jobs)
+        return reply(res, 429, error_json("too many jobs running (max_jobs = " + std::to_string(cfg_.max_jobs) + ")"));
       n = next_id_++;
     }
     auto e = std::make_shared<job_entry>();

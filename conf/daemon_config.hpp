@@ -21,7 +21,7 @@ struct daemon_config {
   std::string token_env = "CRAWLD_TOKEN";  ///< or this environment variable
   int max_connections = 256;         ///< requests in flight over all jobs
   std::size_t max_body_bytes = 1u << 20;  ///< request bodies above are refused (413)
-  int max_jobs = 64;                 ///< jobs kept (running or ended) before submissions are refused
+  int max_jobs = 64;                 ///< jobs running (or paused) at once; more submissions are refused
 };
 
 struct daemon_config_load {

@@ -320,6 +320,23 @@ TEST(daemon, token_is_generated_owner_only_when_none_is_configured_on_loopback) 
   EXPECT_EQ(p.wait(60s).exit_code, 0);
 }
 
+TEST(daemon, max_jobs_bounds_running_jobs_not_ended_ones) {
+  auto site = start_site(1, 300, 50ms);
+  ASSERT_TRUE(site);
+  temp_dir dir;
+  daemon_process d(dir, 28721, "max_jobs = 1\n");
+  const std::string job = R"({"crawl": {"seeds": [")" + site->model().origin(0) + R"(/"], "concurrency": 1}})";
+  auto id = submit_json(d, job);
+  ASSERT_EQ(id, "1");
+  auto second = d.post("/v1/jobs", job);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->status, 429) << second->body;
+  ASSERT_TRUE(d.post("/v1/jobs/1/cancel"));
+  ASSERT_TRUE(eventually([&] { return text_field(d.get_json("/v1/jobs/1"), "state") == "cancelled"; }, 20s));
+  EXPECT_EQ(submit_json(d, job), "2");
+  EXPECT_EQ(d.stop(), 0);
+}
+
 TEST(daemon, sighup_reopens_the_log_file_after_rotation) {
   temp_dir dir;
   daemon_process d(dir, 28719);
