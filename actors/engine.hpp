@@ -1,6 +1,8 @@
 #pragma once
-/// Runs one crawl job on a CAF actor system and returns when it is over. This header is the
-/// engine's only interface to the rest of crawld and includes no CAF header.
+/// Runs crawl jobs on CAF actors: `run_crawl` runs one job and returns when it is over; a
+/// `runtime` (below) runs many jobs in one actor system and controls them while they run (the
+/// daemon). This header is the engine's only interface to the rest of crawld and includes no CAF
+/// header.
 ///
 /// The crawl ends by itself when nothing is queued and nothing is in flight, or when `max_pages`
 /// URLs were admitted and finished, or when `request_stop` is called (e.g. from a signal handler):
