@@ -110,8 +110,14 @@ TEST(daemon, metrics_pass_promtool_check_and_name_the_job) {
   ASSERT_TRUE(site);
   temp_dir dir;
   daemon_process d(dir, 28712);
-  auto id = submit_json(d, R"({"crawl": {"seeds": [")" + site->model().origin(0) + R"(/"]}})");
-  ASSERT_FALSE(id.empty());
+  // Submitted as a job file (TOML body).
+  auto sub = d.post("/v1/jobs", "name = \"toml-job\"\n[crawl]\nseeds = [\"" + site->model().origin(0) + "/\"]\n",
+                    "application/toml");
+  ASSERT_TRUE(sub);
+  ASSERT_EQ(sub->status, 201) << sub->body;
+  EXPECT_EQ(sub->get_header_value("Location"), "/v1/jobs/1");
+  std::string id = "1";
+  EXPECT_EQ(text_field(d.get_json("/v1/jobs/1"), "name"), "toml-job");
   ASSERT_TRUE(eventually([&] { return text_field(d.get_json("/v1/jobs/" + id), "state") == "finished"; }, 30s));
   auto m = d.get("/metrics");
   ASSERT_TRUE(m);
