@@ -52,6 +52,19 @@ result<crawl_report> run_crawl(const conf::crawl_options& in, const hooks& h,
       return r.err();
     db = std::move(*r);
   }
+  std::shared_ptr<storage::warc_writer> warc;  // --warc: opened here so a bad path fails at once
+  if (!opts.warc.empty()) {
+    storage::warc_writer_options wo;
+    wo.max_file_bytes = opts.warc_max_size;
+    wo.software = "crawld";
+    wo.description = "crawl of " + opts.seeds.front() +
+                     (opts.seeds.size() > 1 ? " and " + std::to_string(opts.seeds.size() - 1) + " more seeds" : "");
+    wo.skip_existing = true;  // a resumed crawl adds files
+    auto w = storage::warc_writer::open(storage::warc_prefix(opts.warc), wo);
+    if (!w)
+      return w.err();
+    warc = std::move(*w);
+  }
 
   caf::actor_system_config cfg;
   auto sys = std::make_unique<caf::actor_system>(cfg);
@@ -62,6 +75,8 @@ result<crawl_report> run_crawl(const conf::crawl_options& in, const hooks& h,
     bool keep_events = static_cast<bool>(h.on_fetch);
     auto job = spawn_job(*sys, opts, stop_grace, std::move(db), scope, std::move(seeds), keep_events);
     caf::scoped_actor self{*sys};
+    if (warc)
+      self->send(job, warc_atom::value, std::move(warc));
     self->send(job, run_atom::value);
     bool finished = false, stop_sent = false;
     auto poll = [&] {

@@ -109,6 +109,10 @@ int main(int argc, char** argv) {
   crawl->add_option("--max-query-params", co.traps.max_query_params, "Skip URLs with more query parameters (0: no limit)")->capture_default_str();
   crawl->add_flag("--sitemaps", co.sitemaps, "Also crawl the sitemaps listed in robots.txt");
   crawl->add_flag("--sitemap-probe", co.sitemap_probe, "Also try /sitemap.xml on every host");
+  std::string warc_max_size = "1G";
+  crawl->add_option("--warc", co.warc, "Also write WARC 1.1 files FILE-00000.warc.gz, ... (requests and responses as received)");
+  crawl->add_option("--warc-max-size", warc_max_size, "Start a new WARC file before one exceeds this size (K, M, G suffixes)")->capture_default_str();
+  crawl->add_flag("--warc-dedup", co.warc_dedup, "Write a revisit record for a payload already archived under another URL");
   crawl->add_flag("-q,--quiet", cf.quiet, "No progress line and no summary");
   crawl->add_flag("-v,--verbose", cf.verbose, "One line per finished URL");
 
@@ -211,6 +215,12 @@ int main(int argc, char** argv) {
     co.read_timeout = seconds_to_ms(read_s);
     co.total_timeout = seconds_to_ms(total_s);
     co.max_body_bytes = static_cast<std::size_t>(max_body_mib * 1048576);
+    if (auto size = conf::parse_size(warc_max_size); size) {
+      co.warc_max_size = *size;
+    } else {
+      print_error("--warc-max-size: " + size.message());
+      return 2;
+    }
     for (const auto& h : headers) {
       auto colon = h.find(':');
       if (colon == std::string::npos || colon == 0) {
