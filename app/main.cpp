@@ -139,9 +139,18 @@ int main(int argc, char** argv) {
   bool export_convert = false;
   auto* exp = cli.add_subcommand("export", "Export a crawl store: a browsable mirror (files) or JSON Lines");
   exp->add_option("--db", export_db, "Crawl store directory")->required();
-  exp->add_option("--format", export_format, "files or jsonl (warc: not yet)")->required();
+  exp->add_option("--format", export_format, "files, jsonl or warc")->required();
   exp->add_option("--out", export_out, "Output directory (files) or file (jsonl; default stdout)");
   exp->add_flag("--convert-links", export_convert, "files: rewrite links between mirrored pages to relative file links");
+  std::string export_warc_max = "1G";
+  exp->add_option("--warc-max-size", export_warc_max, "warc: start a new file before one exceeds this size")->capture_default_str();
+
+  // warc check
+  std::vector<std::string> warc_files;
+  auto* warc_cmd = cli.add_subcommand("warc", "Work with WARC files");
+  warc_cmd->require_subcommand(1);
+  auto* warc_check = warc_cmd->add_subcommand("check", "Read every record and verify its digests (exit 1 at the first problem)");
+  warc_check->add_option("files", warc_files, "WARC files (.warc.gz or .warc)")->required();
 
   // stats
   std::string stats_db;
@@ -275,8 +284,16 @@ int main(int argc, char** argv) {
     return cmd_stats(stats_db, stats_top);
   if (*robots)
     return cmd_robots(robots_source, robots_agent, robots_urls);
-  if (*exp)
-    return cmd_export(export_db, export_format, export_out, export_convert);
+  if (*exp) {
+    auto size = conf::parse_size(export_warc_max);
+    if (!size) {
+      print_error("--warc-max-size: " + size.message());
+      return 2;
+    }
+    return cmd_export(export_db, export_format, export_out, export_convert, *size);
+  }
+  if (*warc_check)
+    return cmd_warc_check(warc_files);
   if (*url)
     return cmd_url(url_base, url_hrefs);
   if (*links)
