@@ -57,6 +57,7 @@ result<crawl_report> run_crawl(const conf::crawl_options& in, const hooks& h,
     storage::warc_writer_options wo;
     wo.max_file_bytes = opts.warc_max_size;
     wo.software = "crawld";
+    wo.info_fields = {{"http-header-user-agent", opts.user_agent}};
     wo.description = "crawl of " + opts.seeds.front() +
                      (opts.seeds.size() > 1 ? " and " + std::to_string(opts.seeds.size() - 1) + " more seeds" : "");
     wo.skip_existing = true;  // a resumed crawl adds files

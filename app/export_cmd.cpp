@@ -73,7 +73,7 @@ int export_warc(const std::string& db, const std::string& out, std::uint64_t max
     return 1;
   }
   storage::warc_writer_options o;
-  o.software = version_text();
+  o.software = std::string("crawld/") + CRAWLD_VERSION;
   o.description = "export of the crawl store " + db;
   o.max_file_bytes = max_size;
   auto r = storage::export_warc(**st, storage::warc_prefix(out), o);

@@ -265,12 +265,18 @@ result<void> warc_writer::open_file() {
   size_ = 0;
   has_records_ = false;
 
-  std::string fields = "software: " + opts_.software + "\r\n";
+  auto field = [](const std::string& name, std::string value) {
+    std::replace(value.begin(), value.end(), '\r', ' ');
+    std::replace(value.begin(), value.end(), '\n', ' ');
+    return name + ": " + value + "\r\n";
+  };
+  std::string fields = field("software", opts_.software);
   fields += "format: WARC File Format 1.1\r\n";
   fields += "conformsTo: http://iipc.github.io/warc-specifications/specifications/warc-format/"
             "warc-1.1/\r\n";
-  if (!opts_.operator_name.empty()) fields += "operator: " + opts_.operator_name + "\r\n";
-  if (!opts_.description.empty()) fields += "description: " + opts_.description + "\r\n";
+  if (!opts_.operator_name.empty()) fields += field("operator", opts_.operator_name);
+  if (!opts_.description.empty()) fields += field("description", opts_.description);
+  for (const auto& [k, v] : opts_.info_fields) fields += field(k, v);
   struct timespec now {};
   clock_gettime(CLOCK_REALTIME, &now);
   std::int64_t now_ms = std::int64_t(now.tv_sec) * 1000 + now.tv_nsec / 1000000;

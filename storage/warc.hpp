@@ -45,6 +45,9 @@ struct warc_writer_options {
   std::string software = "crawld";  ///< warcinfo `software`, e.g. "crawld/0.1.0"
   std::string operator_name;        ///< warcinfo `operator`, omitted when empty
   std::string description;          ///< warcinfo `description`, omitted when empty
+  /// More warcinfo fields (e.g. {"http-header-user-agent", "crawld/0.1.0"}). In every warcinfo
+  /// field, line breaks become spaces (they would end the field).
+  std::vector<std::pair<std::string, std::string>> info_fields;
   int compression_level = 6;        ///< zlib level 1..9
   /// Start at the first index whose file does not exist yet (PREFIX-00003.warc.gz when 0..2
   /// exist), so a resumed crawl adds files instead of failing; without it an existing first

@@ -96,6 +96,19 @@ std::vector<storage::warc_record> read_all(const std::vector<std::string>& files
   return out;
 }
 
+/// A warcinfo block is application/warc-fields: every line "name: value", CRLF-terminated.
+void expect_warc_fields(const storage::warc_record& rec) {
+  EXPECT_EQ(rec.header("Content-Type"), "application/warc-fields");
+  std::regex line("[A-Za-z][A-Za-z0-9-]*: [^\r\n]*");
+  std::size_t pos = 0;
+  while (pos < rec.block.size()) {
+    auto end = rec.block.find("\r\n", pos);
+    ASSERT_NE(end, std::string::npos) << rec.block;
+    EXPECT_TRUE(std::regex_match(rec.block.substr(pos, end - pos), line)) << rec.block;
+    pos = end + 2;
+  }
+}
+
 std::map<std::string, storage::page_record> stored_pages(const std::string& db) {
   std::map<std::string, storage::page_record> pages;
   auto st = storage::store::open(db, storage::open_options{false, true});
@@ -162,7 +175,11 @@ TEST(warc_cli, crawl_warc_holds_every_exchange_as_received_and_warcio_verifies_i
   std::size_t requests = 0, warcinfos = 0, decoded_checked = 0;
   for (const auto& rec : records) {
     auto type = rec.type();
-    if (type == "warcinfo") ++warcinfos;
+    if (type == "warcinfo") {
+      ++warcinfos;
+      expect_warc_fields(rec);
+      EXPECT_TRUE(contains(rec.block, "http-header-user-agent: crawld/")) << rec.block;
+    }
     if (type == "request") {
       ++requests;
       requests_by_id[rec.id()] = &rec;
@@ -202,6 +219,10 @@ TEST(warc_cli, crawl_warc_holds_every_exchange_as_received_and_warcio_verifies_i
   auto ex_records = read_all(exported);
   std::size_t ex_responses = 0;
   for (const auto& rec : ex_records) {
+    if (rec.type() == "warcinfo") {
+      expect_warc_fields(rec);
+      EXPECT_TRUE(contains(rec.block, "software: crawld/")) << rec.block;
+    }
     if (rec.type() != "response") continue;
     ++ex_responses;
     EXPECT_TRUE(contains(rec.header("WARC-Warning"), "rebuilt from a crawld store"));
