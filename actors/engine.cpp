@@ -52,6 +52,20 @@ result<prepared_job> prepare_job(const conf::crawl_options& in) {
       return r.err();
     pj.db = std::move(*r);
   }
+  // --warc: opened here so a bad path fails before the job starts.
+  if (!opts.warc.empty()) {
+    storage::warc_writer_options wo;
+    wo.max_file_bytes = opts.warc_max_size;
+    wo.software = "crawld";
+    wo.info_fields = {{"http-header-user-agent", opts.user_agent}};
+    wo.description = "crawl of " + opts.seeds.front() +
+                     (opts.seeds.size() > 1 ? " and " + std::to_string(opts.seeds.size() - 1) + " more seeds" : "");
+    wo.skip_existing = true;  // a resumed crawl adds files
+    auto w = storage::warc_writer::open(storage::warc_prefix(opts.warc), wo);
+    if (!w)
+      return w.err();
+    pj.warc = std::move(*w);
+  }
   return pj;
 }
 

@@ -13,6 +13,8 @@ namespace {
 struct fetcher_state {
   std::unique_ptr<fetch::session> session;
   caf::actor queue, semaphore, limiter, parser;
+  caf::actor warc;       // WARC writer, when the crawl archives (set by the job before `go`)
+  int warc_pending = 0;  // captures sent to it, not yet written
   int window = 2;
   int outstanding = 0;   // pages sent to parsers, not yet acknowledged
   bool blocked = false;  // waiting for an acknowledgement before the next URL
@@ -37,6 +39,22 @@ std::int64_t retry_after_ms(const fetch::response& r) {
 constexpr std::size_t robots_max_bytes = 512u << 10;  // RFC 9309 asks for at least 500 KiB
 constexpr std::size_t sitemap_max_bytes = 50u << 20;  // sitemaps.org limit
 constexpr int robots_max_hops = 5;                    // RFC 9309 2.3.1.2
+
+void resume(fetcher_actor self);
+
+/// Sends the raw exchange of `r` to the WARC writer (when archiving and a response arrived).
+void archive(fetcher_actor self, std::string uri, std::int64_t date_ms, const fetch::response& r) {
+  auto& st = self->state;
+  if (!st.warc || !r.raw || r.raw->response_head.empty())
+    return;
+  ++st.warc_pending;
+  auto ack = [self] {
+    --self->state.warc_pending;
+    resume(self);
+  };
+  self->request(st.warc, caf::infinite, warc_atom::value, warc_capture{std::move(uri), date_ms, r.raw})
+    .then([ack](caf::ok_atom) { ack(); }, [ack](caf::error&) { ack(); });
+}
 
 fetched_page fetch_one(fetcher_actor self, url_task& t) {
   fetched_page p;
@@ -65,7 +83,9 @@ robots_result fetch_robots(fetcher_actor self, const url_task& t, fetch::respons
   auto u = parse::parse_url(t.url);
   int hops = 0;
   while (u) {
+    auto at = now_ms();
     last = self->state.session->get_any(*u, robots_max_bytes);
+    archive(self, u->href(), at, last);
     if (!last.is_redirect() || hops++ == robots_max_hops)
       break;
     auto loc = last.header("Location");
@@ -92,8 +112,18 @@ void step(fetcher_actor self);
 void fetch_and_pass_on(fetcher_actor self, url_task& t);
 
 void maybe_quit(fetcher_actor self) {
-  if (self->state.done && self->state.outstanding == 0)
+  if (self->state.done && self->state.outstanding == 0 && self->state.warc_pending == 0)
     self->quit();
+}
+
+/// After an acknowledgement (parser or WARC writer): take the next URL if that was the wait.
+void resume(fetcher_actor self) {
+  auto& st = self->state;
+  if (st.blocked && st.outstanding < st.window && st.warc_pending < st.window) {
+    st.blocked = false;
+    step(self);
+  }
+  maybe_quit(self);
 }
 
 void on_task(fetcher_actor self, url_task& t) {
@@ -121,6 +151,8 @@ void fetch_and_pass_on(fetcher_actor self, url_task& t) {
     return step(self);
   }
   auto page = fetch_one(self, t);
+  archive(self, page.task.url, page.fetched_at_ms, page.resp);
+  page.resp.raw.reset();  // the parser does not need it
   self->send(st.semaphore, release_atom::value);
   auto o = fetch::classify(page.resp);
   bool failed = o == fetch::outcome::timeout || o == fetch::outcome::network_error ||
@@ -132,11 +164,7 @@ void fetch_and_pass_on(fetcher_actor self, url_task& t) {
     .then(
       [self](caf::ok_atom) {
         --self->state.outstanding;
-        if (self->state.blocked) {
-          self->state.blocked = false;
-          step(self);
-        }
-        maybe_quit(self);
+        resume(self);
       },
       [self](caf::error&) {
         --self->state.outstanding;
@@ -150,7 +178,7 @@ void step(fetcher_actor self) {
   auto& st = self->state;
   if (st.done)
     return maybe_quit(self);
-  if (st.outstanding >= st.window) {
+  if (st.outstanding >= st.window || st.warc_pending >= st.window) {
     st.blocked = true;
     return;
   }
@@ -174,6 +202,7 @@ caf::behavior fetcher(fetcher_actor self, fetch::options opts, std::shared_ptr<f
   st.parser = std::move(parser);
   return {
     [self](go_atom) { step(self); },
+    [self](warc_atom, caf::actor w) { self->state.warc = std::move(w); },
   };
 }
 

@@ -17,6 +17,8 @@ struct job_state {
   std::shared_ptr<storage::store> db;
   std::shared_ptr<const parse::scope> scope;
   caf::actor queue, limiter, semaphore, storage, parsers;
+  std::shared_ptr<storage::warc_writer> warc_file;  // given before `run` when archiving
+  caf::actor warc;                                  // its writer actor
   std::vector<caf::actor> fetchers;
   caf::strong_actor_ptr reporter;
   crawl_report report;
@@ -114,9 +116,19 @@ void close_and_report(job_actor self) {
     else
       self->send(to, fail_atom::value, std::move(err));
   };
+  // The store first, then the WARC files (each closed even if the other failed).
+  auto close_warc = [self, deliver](std::string err) {
+    if (!self->state.warc)
+      return deliver(std::move(err));
+    self->request(self->state.warc, std::chrono::seconds(60), close_atom::value)
+      .then([deliver, err](caf::ok_atom) { deliver(err); },
+            [self, deliver, err](caf::error& e) {
+              deliver(!err.empty() ? err : "closing the WARC file failed: " + self->system().render(e));
+            });
+  };
   self->request(st.storage, std::chrono::seconds(60), close_atom::value)
-    .then([deliver](caf::ok_atom) { deliver(""); },
-          [self, deliver](caf::error& e) { deliver("closing the store failed: " + self->system().render(e)); });
+    .then([close_warc](caf::ok_atom) { close_warc(""); },
+          [self, close_warc](caf::error& e) { close_warc("closing the store failed: " + self->system().render(e)); });
 }
 
 void begin_stop(job_actor self) {
@@ -178,6 +190,10 @@ caf::behavior job(job_actor self, conf::crawl_options opts, std::chrono::millise
       pc.max_redirects = o.max_redirects;
       pc.max_retries = o.max_retries;
       st.parsers = spawn_parser_pool(sys, parsers, std::move(pc), st.queue, st.storage, self);
+      if (st.warc_file) {
+        st.warc = spawn_warc_writer(sys, std::move(st.warc_file), o.warc_dedup, self);
+        self->link_to(st.warc);
+      }
       for (auto& a : {st.limiter, st.semaphore, st.queue, st.storage, st.parsers})
         if (a != st.shared_semaphore)  // shared: must outlive this job
           self->link_to(a);
@@ -192,6 +208,7 @@ caf::behavior job(job_actor self, conf::crawl_options opts, std::chrono::millise
           fo.keep_non_html_body = st.opts.keep_non_html_body;
           fo.user_agent = st.opts.user_agent;
           fo.headers = st.opts.headers;
+          fo.capture_raw = static_cast<bool>(st.warc);
           // One pool for all fetchers: connections per host stay within --per-host.
           fetch::pool_limits pl;
           pl.max_idle_per_host = static_cast<std::size_t>(st.opts.per_host);
@@ -200,6 +217,8 @@ caf::behavior job(job_actor self, conf::crawl_options opts, std::chrono::millise
           for (int i = 0; i < st.opts.concurrency; ++i) {
             auto f = spawn_fetcher(self->system(), fo, pool, 2, st.queue, st.semaphore, st.limiter, st.parsers);
             self->link_to(f);
+            if (st.warc)
+              self->send(f, warc_atom::value, st.warc);
             self->send(f, go_atom::value);
             st.fetchers.push_back(f);
           }
@@ -309,6 +328,7 @@ caf::behavior job(job_actor self, conf::crawl_options opts, std::chrono::millise
               [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
       return rp;
     },
+    [self](warc_atom, std::shared_ptr<storage::warc_writer>& w) { self->state.warc_file = std::move(w); },
     [self](idle_atom) { finish(self, false); },
     [self](drained_atom) { finish(self, true); },
     [self](tick_atom) { finish(self, true); },  // stop grace expired

@@ -23,6 +23,7 @@
 #include "parse/scope.hpp"
 #include "storage/page.hpp"
 #include "storage/store.hpp"
+#include "storage/warc.hpp"
 
 namespace crawld::actors {
 
@@ -58,6 +59,7 @@ using pause_atom = caf::atom_constant<caf::atom("pause")>;
 using resume_atom = caf::atom_constant<caf::atom("resume")>;
 using status_atom = caf::atom_constant<caf::atom("status")>;
 using urls_atom = caf::atom_constant<caf::atom("urls")>;
+using warc_atom = caf::atom_constant<caf::atom("warc")>;
 
 enum class task_kind : std::uint8_t { page = 0, robots = 1, sitemap = 2 };
 
@@ -145,6 +147,20 @@ struct parser_config {
   int max_retries = 2;
 };
 
+/// One exchange to archive (fetcher -> WARC writer, a request answered once it is written).
+/// Local only. The job hands the fetchers the writer with (warc_atom, caf::actor) before `go`,
+/// and the writer file to itself with (warc_atom, shared_ptr<warc_writer>) before `run`.
+struct warc_capture {
+  std::string uri;  ///< WARC-Target-URI
+  std::int64_t date_ms = 0;
+  std::shared_ptr<const fetch::raw_exchange> raw;
+};
+
+/// A detached actor owning the WARC files: request + response (or revisit with `dedup`) per
+/// capture; `close` syncs and closes. A write error goes to `job` as fail_atom and stops writing.
+caf::actor spawn_warc_writer(caf::actor_system& sys, std::shared_ptr<storage::warc_writer> w,
+                             bool dedup, caf::actor job);
+
 caf::actor spawn_semaphore(caf::actor_system& sys, int permits);
 caf::actor spawn_rate_limiter(caf::actor_system& sys, limiter_config cfg);
 caf::actor spawn_queue(caf::actor_system& sys, caf::actor limiter, caf::actor job, queue_config cfg);
@@ -163,6 +179,7 @@ struct prepared_job {
   std::shared_ptr<const parse::scope> scope;
   std::vector<url_task> seeds;
   std::shared_ptr<storage::store> db;
+  std::shared_ptr<storage::warc_writer> warc;  ///< --warc: open, handed to the job before `run`
 };
 /// Validates the options, builds the scope and seeds and opens the store (engine.cpp).
 result<prepared_job> prepare_job(const conf::crawl_options& opts);
@@ -174,6 +191,8 @@ caf::actor spawn_fetcher(caf::actor_system& sys, fetch::options opts,
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crawld::actors::fetched_page)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crawld::actors::page_done)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crawld::actors::warc_capture)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<crawld::storage::warc_writer>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crawld::actors::robots_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crawld::actors::progress)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crawld::actors::crawl_report)

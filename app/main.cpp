@@ -110,6 +110,10 @@ int main(int argc, char** argv) {
   crawl->add_option("--max-query-params", co.traps.max_query_params, "Skip URLs with more query parameters (0: no limit)")->capture_default_str();
   crawl->add_flag("--sitemaps", co.sitemaps, "Also crawl the sitemaps listed in robots.txt");
   crawl->add_flag("--sitemap-probe", co.sitemap_probe, "Also try /sitemap.xml on every host");
+  std::string warc_max_size = "1G";
+  crawl->add_option("--warc", co.warc, "Also write WARC 1.1 files FILE-00000.warc.gz, ... (requests and responses as received)");
+  crawl->add_option("--warc-max-size", warc_max_size, "Start a new WARC file before one exceeds this size (K, M, G suffixes)")->capture_default_str();
+  crawl->add_flag("--warc-dedup", co.warc_dedup, "Write a revisit record for a payload already archived under another URL");
   crawl->add_flag("-q,--quiet", cf.quiet, "No progress line and no summary");
   crawl->add_flag("-v,--verbose", cf.verbose, "One line per finished URL");
 
@@ -151,9 +155,18 @@ int main(int argc, char** argv) {
   bool export_convert = false;
   auto* exp = cli.add_subcommand("export", "Export a crawl store: a browsable mirror (files) or JSON Lines");
   exp->add_option("--db", export_db, "Crawl store directory")->required();
-  exp->add_option("--format", export_format, "files or jsonl (warc: not yet)")->required();
+  exp->add_option("--format", export_format, "files, jsonl or warc")->required();
   exp->add_option("--out", export_out, "Output directory (files) or file (jsonl; default stdout)");
   exp->add_flag("--convert-links", export_convert, "files: rewrite links between mirrored pages to relative file links");
+  std::string export_warc_max = "1G";
+  exp->add_option("--warc-max-size", export_warc_max, "warc: start a new file before one exceeds this size")->capture_default_str();
+
+  // warc check
+  std::vector<std::string> warc_files;
+  auto* warc_cmd = cli.add_subcommand("warc", "Work with WARC files");
+  warc_cmd->require_subcommand(1);
+  auto* warc_check = warc_cmd->add_subcommand("check", "Read every record and verify its digests (exit 1 at the first problem)");
+  warc_check->add_option("files", warc_files, "WARC files (.warc.gz or .warc)")->required();
 
   // stats
   std::string stats_db;
@@ -227,6 +240,12 @@ int main(int argc, char** argv) {
     co.read_timeout = seconds_to_ms(read_s);
     co.total_timeout = seconds_to_ms(total_s);
     co.max_body_bytes = static_cast<std::size_t>(max_body_mib * 1048576);
+    if (auto size = conf::parse_size(warc_max_size); size) {
+      co.warc_max_size = *size;
+    } else {
+      print_error("--warc-max-size: " + size.message());
+      return 2;
+    }
     for (const auto& h : headers) {
       auto colon = h.find(':');
       if (colon == std::string::npos || colon == 0) {
@@ -290,8 +309,16 @@ int main(int argc, char** argv) {
     return cmd_stats(stats_db, stats_top);
   if (*robots)
     return cmd_robots(robots_source, robots_agent, robots_urls);
-  if (*exp)
-    return cmd_export(export_db, export_format, export_out, export_convert);
+  if (*exp) {
+    auto size = conf::parse_size(export_warc_max);
+    if (!size) {
+      print_error("--warc-max-size: " + size.message());
+      return 2;
+    }
+    return cmd_export(export_db, export_format, export_out, export_convert, *size);
+  }
+  if (*warc_check)
+    return cmd_warc_check(warc_files);
   if (*url)
     return cmd_url(url_base, url_hrefs);
   if (*links)

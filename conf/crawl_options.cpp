@@ -1,5 +1,7 @@
 #include "conf/crawl_options.hpp"
 
+#include <cctype>
+
 #include "parse/url.hpp"
 
 namespace crawld::conf {
@@ -74,10 +76,40 @@ result<void> validate(const crawl_options& o) {
     if (r.delay && r.delay->count() < 0)
       return make_error("domain rule '" + r.glob + "': delay must not be negative");
   }
+  if (o.warc_max_size == 0)
+    return make_error("--warc-max-size must be positive");
   for (const auto& [k, v] : o.headers)
     if (k.empty() || k.find_first_of(":\r\n ") != std::string::npos || v.find_first_of("\r\n") != std::string::npos)
       return make_error("bad header name or value: '" + k + "'");
   return {};
+}
+
+result<std::uint64_t> parse_size(std::string_view text) {
+  std::uint64_t v = 0;
+  std::size_t i = 0;
+  for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
+    if (v > (std::uint64_t(1) << 50))
+      return make_error("size '" + std::string(text) + "' is too large");
+    v = v * 10 + static_cast<std::uint64_t>(text[i] - '0');
+  }
+  if (i == 0)
+    return make_error("size must be a number with an optional K, M, G or T suffix, got '" +
+                      std::string(text) + "'");
+  std::string unit;
+  for (; i < text.size(); ++i)
+    unit += static_cast<char>(std::toupper(static_cast<unsigned char>(text[i])));
+  int shift = -1;
+  if (unit.empty() || unit == "B") shift = 0;
+  else if (unit == "K" || unit == "KB" || unit == "KIB") shift = 10;
+  else if (unit == "M" || unit == "MB" || unit == "MIB") shift = 20;
+  else if (unit == "G" || unit == "GB" || unit == "GIB") shift = 30;
+  else if (unit == "T" || unit == "TB" || unit == "TIB") shift = 40;
+  if (shift < 0)
+    return make_error("size must be a number with an optional K, M, G or T suffix, got '" +
+                      std::string(text) + "'");
+  if (shift > 0 && v > (std::uint64_t(1) << (62 - shift)))
+    return make_error("size '" + std::string(text) + "' is too large");
+  return v << shift;
 }
 
 }  // namespace crawld::conf

@@ -60,7 +60,15 @@ struct crawl_options {
   bool sitemap_probe = false;   ///< also try /sitemap.xml of every host
   bool progress = true;                     ///< progress line (only on a terminal)
   bool verbose = false;                     ///< one line per finished URL
+
+  // WARC output (docs/storage.md).
+  std::string warc;                              ///< --warc: "" none; files PREFIX-00000.warc.gz, ...
+  std::uint64_t warc_max_size = std::uint64_t(1) << 30;  ///< rotate before a file exceeds this
+  bool warc_dedup = false;                       ///< revisit records for payloads already archived
 };
+
+/// A byte size: digits with an optional binary suffix K, M, G or T (KiB ...; also KB, KiB, ...).
+result<std::uint64_t> parse_size(std::string_view text);
 
 /// The first rule whose glob matches `host` (case-insensitive), or null.
 const domain_rule* match_rule(const std::vector<domain_rule>& rules, std::string_view host);

@@ -333,6 +333,33 @@ const section& crawl_section() {
       {"max_redirects", int_field(&crawl_options::max_redirects)},
       {"keep_non_html", flag(&crawl_options::keep_non_html_body)},
       {"parsers", bounded_int(0, 1024, [](crawl_options& o, std::int64_t v) { o.parsers = static_cast<int>(v); })},
+      // WARC output (docs/storage.md).
+      {"warc",
+       [](checker& c, std::string_view key, const toml::key&, const toml::node& n, crawl_options& o) {
+         if (auto v = c.string(key, n))
+           o.warc = std::move(*v);
+       }},
+      {"warc_max_size",
+       [](checker& c, std::string_view key, const toml::key&, const toml::node& n, crawl_options& o) {
+         // Bytes as an integer, or a string with a K/M/G/T suffix ("1G").
+         std::optional<std::uint64_t> v;
+         if (auto i = n.as_integer()) {
+           if (i->get() > 0)
+             v = static_cast<std::uint64_t>(i->get());
+           else
+             c.add(n.source(), "'" + std::string(key) + "' must be positive, got " + std::to_string(i->get()));
+         } else if (auto str = n.as_string()) {
+           if (auto r = parse_size(str->get()); r && *r > 0)
+             v = *r;
+           else
+             c.add(n.source(), "'" + std::string(key) + "': " + (r ? std::string("must be positive") : r.message()));
+         } else {
+           c.add(n.source(), "'" + std::string(key) + "' must be an integer or a size string like \"1G\", got " + type_name(n));
+         }
+         if (v)
+           o.warc_max_size = *v;
+       }},
+      {"warc_dedup", flag(&crawl_options::warc_dedup)},
   };
   return s;
 }

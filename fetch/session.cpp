@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <exception>
 #include <string_view>
 
@@ -109,6 +110,63 @@ bool response::is_html() const {
 
 namespace {
 
+// ---- raw capture (options::capture_raw), see raw_exchange in session.hpp ----
+
+/// The request target as cpp-httplib 0.11 puts it on the wire (its url_encode, on by default):
+/// ' ' '\'' '+' ',' ';' CR LF and bytes >= 0x80 percent-encoded, everything else as given.
+std::string wire_target(const std::string& target) {
+  static const char digits[] = "0123456789ABCDEF";
+  std::string out;
+  for (char ch : target) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c == ' ' || c == '\'' || c == '+' || c == ',' || c == ';' || c == '\r' || c == '\n' ||
+        c >= 0x80) {
+      out += '%';
+      out += digits[c >> 4];
+      out += digits[c & 15];
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
+/// Request line + headers as cpp-httplib writes them: it adds `Accept: */*` when absent and
+/// writes its (case-insensitively sorted) header map in order.
+std::string raw_request(const std::string& target, httplib::Headers h) {
+  if (h.find("Accept") == h.end()) h.emplace("Accept", "*/*");
+  std::string s = "GET " + wire_target(target) + " HTTP/1.1\r\n";
+  for (const auto& [k, v] : h) s += k + ": " + v + "\r\n";
+  return s + "\r\n";
+}
+
+std::string raw_response_head(const httplib::Response& res) {
+  std::string s = (res.version.empty() ? std::string("HTTP/1.1") : res.version) + " " +
+                  std::to_string(res.status);
+  if (!res.reason.empty()) s += " " + res.reason;
+  s += "\r\n";
+  for (const auto& [k, v] : res.headers) s += k + ": " + v + "\r\n";
+  return s + "\r\n";
+}
+
+/// True when the last transfer-coding of the response is chunked.
+bool chunked(const httplib::Response& res) {
+  std::string_view v;
+  const std::string te = res.get_header_value("Transfer-Encoding");
+  v = te;
+  if (auto comma = v.rfind(','); comma != std::string_view::npos) v.remove_prefix(comma + 1);
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  return iequals(v, "chunked");
+}
+
+/// `body` framed as one chunk and the last chunk (nothing but the last chunk when empty).
+std::string one_chunk(const std::string& body) {
+  char size[32];
+  std::snprintf(size, sizeof size, "%zx\r\n", body.size());
+  return body.empty() ? std::string("0\r\n\r\n") : size + body + "\r\n0\r\n\r\n";
+}
+
 std::unique_ptr<httplib::ClientImpl> make_client(const parse::url& u, const options& o) {
   std::string host = u.host;
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
@@ -138,8 +196,14 @@ httplib::Error run_once(httplib::ClientImpl& client, const parse::url& u, const 
   if (!has_header(o.headers, "User-Agent")) h.emplace("User-Agent", o.user_agent);
   if (!has_header(o.headers, "Accept-Encoding")) h.emplace("Accept-Encoding", "gzip, deflate, br");
   for (const auto& kv : o.headers) h.emplace(kv.first, kv.second);
+  if (o.capture_raw) {
+    r.raw = std::make_shared<raw_exchange>();
+    r.raw->request = raw_request(u.request_target(), h);
+  }
+  bool raw_cut = false, raw_chunked = false;
 
-  const std::size_t drain_limit = std::min(o.max_body_bytes, max_drain_bytes);
+  const std::size_t drain_limit =
+    o.capture_raw ? o.max_body_bytes : std::min(o.max_body_bytes, max_drain_bytes);
   auto last_io = steady::now();
   bool keep_body = false;
   std::unique_ptr<decoder> dec;
@@ -157,6 +221,10 @@ httplib::Error run_once(httplib::ClientImpl& client, const parse::url& u, const 
     r.status = res.status;
     r.headers.assign(res.headers.begin(), res.headers.end());
     r.content_type = media_type(res.get_header_value("Content-Type"));
+    if (r.raw) {
+      r.raw->response_head = raw_response_head(res);
+      raw_chunked = chunked(res);
+    }
     if (over_total()) return false;
     keep_body = o.keep_non_html_body || r.content_type.empty() || r.is_html();
     if (!keep_body) {
@@ -176,6 +244,18 @@ httplib::Error run_once(httplib::ClientImpl& client, const parse::url& u, const 
   auto on_body = [&](const char* data, std::size_t n) {
     last_io = steady::now();
     r.wire_bytes += n;
+    if (r.raw && !raw_cut) {
+      auto& raw = r.raw->body;
+      raw.append(data, std::min(n, o.max_body_bytes - raw.size()));
+      if (r.wire_bytes > o.max_body_bytes) {
+        raw_cut = true;
+        if (keep_body) {
+          stop = fetch_error::too_large;
+          stop_message = "body exceeds " + std::to_string(o.max_body_bytes) + " bytes on the wire";
+        }
+        return false;
+      }
+    }
     if (over_total()) return false;
     if (!keep_body) return r.wire_bytes <= drain_limit;
     switch (dec->feed(std::string_view(data, n), r.body, o.max_body_bytes)) {
@@ -211,6 +291,12 @@ httplib::Error run_once(httplib::ClientImpl& client, const parse::url& u, const 
   const auto res = client.Get(u.request_target(), h, response_handler, content_receiver);
   const httplib::Error err = res.error();
   const std::string what = httplib::to_string(err);
+  if (r.raw && r.raw->response_head.empty() && err == httplib::Error::Success)
+    r.raw->response_head = raw_response_head(res.value());  // 204: httplib skips the handler
+  if (r.raw && !r.raw->response_head.empty()) {
+    if (raw_chunked) r.raw->body = one_chunk(r.raw->body);
+    if (raw_cut) r.raw->truncated = "length";
+  }
   switch (err) {
     case httplib::Error::Success:
       if (keep_body && dec && r.wire_bytes > 0 && !dec->complete()) {
@@ -251,6 +337,17 @@ httplib::Error run_once(httplib::ClientImpl& client, const parse::url& u, const 
       r.error = fetch_error::network;
       r.error_message = what + " error talking to " + u.host_key();
       break;
+  }
+  if (r.raw && !r.raw->response_head.empty() && r.raw->truncated.empty() &&
+      err != httplib::Error::Success) {
+    switch (r.error) {
+      case fetch_error::timeout: r.raw->truncated = "time"; break;
+      case fetch_error::too_large:
+      case fetch_error::none: r.raw->truncated = "length"; break;  // a cap, or a quiet discard
+      case fetch_error::network:
+      case fetch_error::connect: r.raw->truncated = "disconnect"; break;
+      default: r.raw->truncated = "unspecified"; break;
+    }
   }
   return err;
 }

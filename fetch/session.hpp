@@ -38,6 +38,9 @@ struct options {
   std::string user_agent = "crawld";
   header_list headers;                               ///< extra request headers
   std::size_t max_idle_clients = 8;                  ///< idle clients of a session's own pool
+  /// Raw capture for archives (WARC): fill `response::raw` (see `raw_exchange`). Also reads the
+  /// bodies of non-HTML responses (up to max_body_bytes) instead of discarding them early.
+  bool capture_raw = false;
 };
 
 enum class fetch_error {
@@ -51,6 +54,28 @@ enum class fetch_error {
 };
 const char* to_string(fetch_error e);
 
+/// One exchange as it went over the wire, as far as cpp-httplib lets us see it (capture_raw).
+/// - `request`: request line + headers + blank line, exactly as sent: rebuilt from the headers
+///   handed to cpp-httplib plus the ones it adds (`Accept: */*`), in its order (sorted by name,
+///   case-insensitively) and with its percent-encoding of the path (' ' ' + , ; and non-ASCII
+///   bytes); tests/fetch/raw_capture_test.cpp compares it with the bytes a server received.
+/// - `response_head`: status line + headers + blank line, rebuilt from what cpp-httplib parsed:
+///   names and values as received, but header order sorted by name (repeated names keep their
+///   order), whitespace around values and obsolete line folding normalised, the reason phrase
+///   as received.
+/// - `body`: the body as received, still content-encoded (gzip, br, ...), cut at max_body_bytes.
+///   cpp-httplib removes a chunked transfer-coding before we see the bytes, so a chunked body is
+///   re-framed here as one chunk + the last chunk (original chunk sizes, extensions and trailers
+///   are lost; the payload is identical).
+struct raw_exchange {
+  std::string request;
+  std::string response_head;  ///< empty when no response arrived
+  std::string body;
+  /// Why the body is not complete: "" (complete), "length" (cut at the cap), "time" (timeout),
+  /// "disconnect" (connection failed mid-body), "unspecified" (stopped for another reason).
+  std::string truncated;
+};
+
 struct response {
   int status = 0;                   ///< 0 when no response was received
   header_list headers;              ///< as received; ordered by name (cpp-httplib keeps them in a
@@ -61,6 +86,7 @@ struct response {
   fetch_error error = fetch_error::none;
   std::string error_message;        ///< human-readable detail when error != none
   std::chrono::microseconds elapsed{0};
+  std::shared_ptr<raw_exchange> raw;  ///< only with options::capture_raw and a sent request
 
   /// First header value for `name` (case-insensitive), "" if absent.
   std::string header(const std::string& name) const;

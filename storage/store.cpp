@@ -138,6 +138,36 @@ rocksdb::ReadOptions scan_options() {
   return r;
 }
 
+/// Opens `dir` read-only (its column families `cfs`, nothing written) and checks meta
+/// `format_version`: an error when absent, garbled or newer than this crawld's.
+result<void> read_format_version(const std::string& dir, const std::vector<std::string>& cfs) {
+  const std::string q = in_quotes(dir);
+  rocksdb::DBOptions o = make_db_options(true, -1);
+  std::vector<rocksdb::ColumnFamilyDescriptor> descs;
+  for (const auto& name : cfs) descs.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  const rocksdb::Status s = rocksdb::DB::OpenForReadOnly(o, dir, descs, &handles, &raw);
+  if (!s.ok()) return make_error("cannot open store " + q + ": " + s.ToString());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  std::string version;
+  rocksdb::Status gs = rocksdb::Status::NotFound();
+  for (std::size_t i = 0; i < cfs.size(); ++i)
+    if (cfs[i] == "meta") gs = db->Get(rocksdb::ReadOptions(), handles[i], meta_format_key, &version);
+  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+  if (gs.IsNotFound()) return make_error(q + " is not a crawld store (no format_version in meta)");
+  if (!gs.ok()) return make_error("cannot open store " + q + ": " + gs.ToString());
+  int v = 0;
+  const auto [end, perr] = std::from_chars(version.data(), version.data() + version.size(), v);
+  if (perr != std::errc() || end != version.data() + version.size() || v < 1)
+    return make_error("cannot open store " + q + ": invalid format_version '" + version + "'");
+  if (v > format_version)
+    return make_error("cannot open store " + q + ": store format " + std::to_string(v) +
+                      " is newer than this crawld supports (" + std::to_string(format_version) +
+                      ")");
+  return {};
+}
+
 }  // namespace
 
 result<std::unique_ptr<store>> store::open(const std::string& dir, open_options opts) try {
@@ -175,6 +205,12 @@ result<std::unique_ptr<store>> store::open(const std::string& dir, open_options 
     if (!s.ok()) return make_error("cannot open store " + q + ": " + s.ToString());
     if (std::find(existing.begin(), existing.end(), "meta") == existing.end())
       return make_error(q + " is not a crawld store (no format_version in meta)");
+  }
+  if (!fresh && !opts.read_only) {
+    // A read-write open replays the WAL and writes a new MANIFEST and OPTIONS file before the
+    // format check below could refuse the store: check the format read-only first, so a store
+    // of a newer crawld is left exactly as it was.
+    if (auto v = read_format_version(dir, existing); !v) return v.err();
   }
   const auto exists_already = [&](const std::string& name) {
     return std::find(existing.begin(), existing.end(), name) != existing.end();

@@ -181,6 +181,15 @@ std::string base32_encode(std::string_view bytes) {
   return out;
 }
 
+std::string warc_prefix(const std::string& name) {
+  for (const char* ext : {".warc.gz", ".warc"}) {
+    std::string_view e(ext);
+    if (name.size() > e.size() && name.compare(name.size() - e.size(), e.size(), e) == 0)
+      return name.substr(0, name.size() - e.size());
+  }
+  return name;
+}
+
 std::string warc_sha1_digest(std::string_view data) {
   return "sha1:" + base32_encode(evp_digest(EVP_sha1(), data));
 }
@@ -232,6 +241,15 @@ result<std::unique_ptr<warc_writer>> warc_writer::open(const std::string& prefix
   std::unique_ptr<warc_writer> w(new warc_writer());
   w->prefix_ = prefix;
   w->opts_ = std::move(opts);
+  if (w->opts_.skip_existing) {
+    for (;; ++w->index_) {
+      char num[16];
+      std::snprintf(num, sizeof num, "-%05u", w->index_);
+      struct stat sb {};
+      if (::stat((prefix + num + ".warc.gz").c_str(), &sb) != 0) break;
+      if (w->index_ >= 99999) return make_error("WARC prefix '" + prefix + "': no free file index");
+    }
+  }
   if (auto r = w->open_file(); !r) return r.err();
   return w;
 }
@@ -247,12 +265,18 @@ result<void> warc_writer::open_file() {
   size_ = 0;
   has_records_ = false;
 
-  std::string fields = "software: " + opts_.software + "\r\n";
+  auto field = [](const std::string& name, std::string value) {
+    std::replace(value.begin(), value.end(), '\r', ' ');
+    std::replace(value.begin(), value.end(), '\n', ' ');
+    return name + ": " + value + "\r\n";
+  };
+  std::string fields = field("software", opts_.software);
   fields += "format: WARC File Format 1.1\r\n";
   fields += "conformsTo: http://iipc.github.io/warc-specifications/specifications/warc-format/"
             "warc-1.1/\r\n";
-  if (!opts_.operator_name.empty()) fields += "operator: " + opts_.operator_name + "\r\n";
-  if (!opts_.description.empty()) fields += "description: " + opts_.description + "\r\n";
+  if (!opts_.operator_name.empty()) fields += field("operator", opts_.operator_name);
+  if (!opts_.description.empty()) fields += field("description", opts_.description);
+  for (const auto& [k, v] : opts_.info_fields) fields += field(k, v);
   struct timespec now {};
   clock_gettime(CLOCK_REALTIME, &now);
   std::int64_t now_ms = std::int64_t(now.tv_sec) * 1000 + now.tv_nsec / 1000000;
@@ -282,6 +306,7 @@ result<void> warc_writer::append_record(const std::string& compressed, bool allo
     }
   }
   if (allow_rotate && has_records_ && size_ + compressed.size() > opts_.max_file_bytes) {
+    ::fsync(fd_);  // a finished file is durable before the next one starts
     ::close(fd_);
     fd_ = -1;
     ++index_;
@@ -345,7 +370,8 @@ result<std::string> warc_writer::write_request(std::string_view target_uri, std:
 
 result<std::string> warc_writer::write_response(std::string_view target_uri, std::int64_t date_ms,
                                                 std::string_view http_response,
-                                                std::string_view concurrent_to_id) {
+                                                std::string_view concurrent_to_id,
+                                                const warc_fields& extra) {
   std::vector<std::pair<std::string, std::string>> h = {
       {"WARC-Type", "response"},
       {"WARC-Record-ID", new_warc_record_id()},
@@ -354,10 +380,12 @@ result<std::string> warc_writer::write_response(std::string_view target_uri, std
   if (!concurrent_to_id.empty()) h.emplace_back("WARC-Concurrent-To", std::string(concurrent_to_id));
   h.emplace_back("Content-Type", "application/http;msgtype=response");
   h.emplace_back("WARC-Payload-Digest", warc_sha1_digest(http_payload(http_response)));
+  h.insert(h.end(), extra.begin(), extra.end());
   return write_record(std::move(h), http_response);
 }
 
-result<std::string> warc_writer::write_revisit(const warc_revisit& r) {
+result<std::string> warc_writer::write_revisit(const warc_revisit& r,
+                                               std::string_view concurrent_to_id) {
   if (r.payload_digest.empty()) return make_error("WARC revisit of '" + r.target_uri +
                                                   "' has no payload digest");
   if (r.refers_to_uri.empty()) return make_error("WARC revisit of '" + r.target_uri +
@@ -371,6 +399,7 @@ result<std::string> warc_writer::write_revisit(const warc_revisit& r) {
       {"WARC-Refers-To-Target-URI", r.refers_to_uri},
       {"WARC-Refers-To-Date", warc_date(r.refers_to_date_ms)}};
   if (!r.refers_to_id.empty()) h.emplace_back("WARC-Refers-To", r.refers_to_id);
+  if (!concurrent_to_id.empty()) h.emplace_back("WARC-Concurrent-To", std::string(concurrent_to_id));
   if (!r.http_response_head.empty()) h.emplace_back("Content-Type", "application/http;msgtype=response");
   h.emplace_back("WARC-Payload-Digest", r.payload_digest);
   return write_record(std::move(h), r.http_response_head);

@@ -45,8 +45,22 @@ struct warc_writer_options {
   std::string software = "crawld";  ///< warcinfo `software`, e.g. "crawld/0.1.0"
   std::string operator_name;        ///< warcinfo `operator`, omitted when empty
   std::string description;          ///< warcinfo `description`, omitted when empty
+  /// More warcinfo fields (e.g. {"http-header-user-agent", "crawld/0.1.0"}). In every warcinfo
+  /// field, line breaks become spaces (they would end the field).
+  std::vector<std::pair<std::string, std::string>> info_fields;
   int compression_level = 6;        ///< zlib level 1..9
+  /// Start at the first index whose file does not exist yet (PREFIX-00003.warc.gz when 0..2
+  /// exist), so a resumed crawl adds files instead of failing; without it an existing first
+  /// file is an error. Existing files are never overwritten either way.
+  bool skip_existing = false;
 };
+
+/// Extra WARC header fields for one record (e.g. WARC-Truncated), written after the standard ones.
+using warc_fields = std::vector<std::pair<std::string, std::string>>;
+
+/// The writer's prefix for a user-given name: "out.warc.gz", "out.warc" and "out" all give "out"
+/// (files are then out-00000.warc.gz, out-00001.warc.gz, ...).
+std::string warc_prefix(const std::string& name);
 
 struct warc_revisit {
   std::string target_uri;
@@ -85,9 +99,10 @@ class warc_writer {
   /// content-encoded, and chunked if it was). Returns the record id.
   result<std::string> write_response(std::string_view target_uri, std::int64_t date_ms,
                                      std::string_view http_response,
-                                     std::string_view concurrent_to_id = {});
+                                     std::string_view concurrent_to_id = {},
+                                     const warc_fields& extra = {});
   /// An identical-payload-digest revisit. Errors when payload_digest or refers_to_uri is empty.
-  result<std::string> write_revisit(const warc_revisit& r);
+  result<std::string> write_revisit(const warc_revisit& r, std::string_view concurrent_to_id = {});
 
   /// fsync of the current file.
   result<void> sync();
