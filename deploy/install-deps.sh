@@ -8,6 +8,7 @@ pkgs=(
   libidn2-dev zlib1g-dev libbrotli-dev libssl-dev
   libgtest-dev libgmock-dev
   nginx wget curl bc time
+  clang-14 libclang-rt-14-dev libfuzzer-14-dev
 )
 missing=()
 for p in "${pkgs[@]}"; do
