@@ -350,6 +350,14 @@ void hostile_server::serve(int fd) {
     links += "<a href=\"" + silent_origin() + "/\">silent host</a>\n";
     links += "<a href=\"" + refused_origin() + "/\">refused host</a>\n";
     send_str(fd, with_length(html, page("hostile", links)), stop);
+  } else if (path.rfind("/mix/", 0) == 0) {
+    const long k = std::atol(path.c_str() + 5);
+    std::string links = "<a href=\"/mix/" + std::to_string(2 * k + 1) + "\">left</a>\n<a href=\"/mix/" +
+                        std::to_string(2 * k + 2) + "\">right</a>\n";
+    for (const auto& e : endpoints)
+      if (std::string(e.path) != "/robots.txt" && std::string(e.path) != "/sitemap-bomb.xml.gz")
+        links += "<a href=\"" + std::string(e.path) + "?k=" + std::to_string(k) + "\">" + e.path + "</a>\n";
+    send_str(fd, with_length(html, page("mix " + std::to_string(k), links)), stop);
   } else if (path == "/slowloris") {
     const std::string h = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nX-Slow: " + std::string(520, 's') +
                           "\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";

@@ -37,6 +37,9 @@
 ///   /private              a page robots.txt disallows
 ///   /sitemap-bomb.xml.gz  gzip of an endless-looking urlset: 2,000,000 <url> entries of the same
 ///                         20 URLs on this host (~120 MiB inflated, ~0.3 MiB on the wire)
+///   /mix/{k}              a page linking /mix/{2k+1}, /mix/{2k+2} and every endpoint above (but
+///                         robots.txt and the sitemap) with "?k={k}" (the query is ignored), so a
+///                         long crawl keeps meeting them (bench/soak.sh)
 ///   anything else         404
 ///
 /// Thread-safety: all methods may be called from any thread while the server runs.
