@@ -2,10 +2,13 @@
 # Soak benchmark (not CI): a long crawl of the synthetic testsite with the hostile endpoints
 # (testsite/hostile.hpp, docs/hostile.md) mixed in, watched from outside.
 #
-#   bench/soak.sh [SECONDS=1800] [CRAWLD=build/crawld]
+#   [SOAK_PAGES=N] [SOAK_PORT=P] [SOAK_DB=0] bench/soak.sh [SECONDS=1800] [CRAWLD=build/crawld]
 #
-# Starts `crawld testsite --hosts 4 --pages 1000000 --hostile 127.0.0.90` on 127.0.0.80-83 (port
-# SOAK_PORT, default 18480) and crawls its four hosts plus the hostile /mix/0 chain (every /mix
+# Starts `crawld testsite --hosts 4 --pages SOAK_PAGES --hostile 127.0.0.90` on 127.0.0.80-83 (port
+# SOAK_PORT, default 18480; SOAK_PAGES default 1000000, a web no crawl finishes: then the in-memory
+# frontier of admitted, unfetched URLs grows all along and RSS with it; a small SOAK_PAGES, e.g.
+# 2000, lets the four normal hosts finish in the first minutes, and the rest of the run is the
+# endless hostile /mix tree alone, whose frontier grows slowly) and crawls its four hosts plus the hostile /mix/0 chain (every /mix
 # page links each hostile endpoint again) into a store in a temporary directory. Every 10 s it
 # samples the crawler's RSS (VmRSS) and open file descriptors (/proc/PID/fd). After SECONDS it
 # sends SIGINT, and prints RSS min/median/max and the least-squares slope (MiB per hour, over the
@@ -16,9 +19,12 @@ set -euo pipefail
 DURATION=${1:-1800}
 CRAWLD=${2:-build/crawld}
 PORT=${SOAK_PORT:-18480}
+PAGES=${SOAK_PAGES:-1000000}
 [ -x "$CRAWLD" ] || { echo "soak: $CRAWLD not found (build it: make build)" >&2; exit 2; }
 
 work=$(mktemp -d /tmp/crawld-soak.XXXXXX)
+DB_ARGS=(--db "$work/db")  # SOAK_DB=0: no store (to tell the store's memory from the crawl's)
+[ "${SOAK_DB:-1}" != 0 ] || DB_ARGS=()
 site_pid=""
 crawl_pid=""
 cleanup() {
@@ -29,7 +35,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$CRAWLD" testsite --hosts 4 --pages 1000000 --address 127.0.0.80 --port "$PORT" --hostile 127.0.0.90 \
+"$CRAWLD" testsite --hosts 4 --pages "$PAGES" --address 127.0.0.80 --port "$PORT" --hostile 127.0.0.90 \
   > "$work/testsite.log" 2>&1 &
 site_pid=$!
 for _ in $(seq 1 100); do
@@ -40,7 +46,7 @@ grep -q "Ctrl-C to stop" "$work/testsite.log" || { cat "$work/testsite.log" >&2;
 
 "$CRAWLD" crawl "http://127.0.0.80:$PORT/" "http://127.0.0.81:$PORT/" "http://127.0.0.82:$PORT/" \
   "http://127.0.0.83:$PORT/" "http://127.0.0.90:$PORT/mix/0" \
-  --db "$work/db" --concurrency 32 --connect-timeout 2 --read-timeout 3 --timeout 5 --max-body 4 \
+  "${DB_ARGS[@]}" --concurrency 32 --connect-timeout 2 --read-timeout 3 --timeout 5 --max-body 4 \
   --retries 0 > "$work/crawl.out" 2> "$work/crawl.err" &
 crawl_pid=$!
 
