@@ -28,8 +28,11 @@ struct watchdog {
         continue;
       }
       auto first = due.begin();
-      if (std::chrono::steady_clock::now() < first->first.first) {
-        cv.wait_until(lock, first->first.first);
+      // A copy: wait_until reads its deadline again after waking, and a guard may have erased
+      // the entry meanwhile (a use-after-free ASan found in test_hostile).
+      const auto deadline = first->first.first;
+      if (std::chrono::steady_clock::now() < deadline) {
+        cv.wait_until(lock, deadline);
         continue;
       }
       auto id = first->first.second;
