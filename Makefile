@@ -56,8 +56,9 @@ test-tsan: build-tsan
 	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" \
 	  ctest --test-dir $(TSAN_BUILD) --output-on-failure -j $(JOBS)
 
-# Installs what is missing, builds (release and ASan+UBSan) and runs every test in both builds.
-test: test-release test-asan
+# Installs what is missing, builds (release and ASan+UBSan) and runs every test in both builds,
+# then runs each fuzz target FUZZ_SECONDS. test-tsan is left out: see docs/hostile.md.
+test: test-release test-asan test-fuzz
 
 bench: build
 	./bench/run.sh $(BUILD)/crawld
