@@ -21,8 +21,9 @@ int cmd_crawl(conf::crawl_options opts, const crawl_flags& flags);
 int cmd_stats(const std::string& db, int top);
 int cmd_url(const std::string& base, const std::vector<std::string>& hrefs);
 int cmd_links(const std::string& file, const std::string& base);
+/// `hostile_addr` non-empty: also serve testsite/hostile.hpp's endpoints there (same port).
 int cmd_testsite(const testsite::site_options& opts, int latency_ms, bool print_expected,
-                 const std::string& write_dir);
+                 const std::string& write_dir, const std::string& hostile_addr = {});
 std::string version_text();
 
 /// Prints "crawld: <message>" to stderr.

@@ -62,6 +62,9 @@ void print_summary(const actors::crawl_report& r, std::ostream& out) {
   }
   if (r.interrupted)
     out << "unfinished: " << r.unfinished << " admitted URLs were not fetched\n";
+  // Every admitted URL ends in exactly one outcome or is unfinished (bench/soak.sh checks this).
+  out << "admitted: " << r.admitted << " URLs, " << r.outcomes.total() << " finished, " << r.unfinished
+      << " unfinished\n";
 }
 
 }  // namespace

@@ -205,6 +205,10 @@ int main(int argc, char** argv) {
   ts->add_flag("--silent-host", so.silent_host, "With --politeness-hosts: add a host that never answers");
   ts->add_flag("--expected", print_expected, "Print the URLs a full crawl (robots.txt obeyed) from every host's / fetches, and exit");
   ts->add_option("--write", write_dir, "Write the site as static files and an nginx.conf to this directory, and exit");
+  std::string hostile_addr;
+  ts->add_option("--hostile", hostile_addr,
+                 "Also serve the hostile endpoints (docs/hostile.md) on ADDR; the next two addresses are "
+                 "a host that never answers and one that refuses connections");
 
   try {
     cli.parse(argc, argv);
@@ -324,6 +328,6 @@ int main(int argc, char** argv) {
   if (*links)
     return cmd_links(links_file, links_base);
   if (*ts)
-    return cmd_testsite(so, latency_ms, print_expected, write_dir);
+    return cmd_testsite(so, latency_ms, print_expected, write_dir, hostile_addr);
   return 2;
 }

@@ -187,7 +187,8 @@ void walk(checker& c, const toml::table& t, const section& keys, std::string_vie
   for (const auto& [name, h] : keys)
     names.push_back(name);
   for (const auto& [k, v] : t) {
-    auto it = std::find_if(keys.begin(), keys.end(), [&](const auto& e) { return e.first == k.str(); });
+    const auto& key = k;  // clang 14 (C++17) cannot capture a structured binding
+    auto it = std::find_if(keys.begin(), keys.end(), [&](const auto& e) { return e.first == key.str(); });
     if (it == keys.end())
       c.unknown_key(k, where, names);
     else
@@ -314,7 +315,7 @@ const section& crawl_section() {
            if (!value)
              continue;
            c.check(hk->source(), "headers." + std::string(hk->str()),
-                   [&](crawl_options& p) { p.headers = {{std::string(hk->str()), *value}}; });
+                   [&, hk = hk](crawl_options& p) { p.headers = {{std::string(hk->str()), *value}}; });
            o.headers.emplace_back(std::string(hk->str()), std::move(*value));
          }
        }},

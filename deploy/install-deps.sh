@@ -11,6 +11,7 @@ pkgs=(
   # tests/daemon: promtool checks /metrics; headless chromium renders the status page (~100 MB,
   # kept because the browser test is the only check that the page's script really runs).
   prometheus chromium
+  clang-14 libclang-rt-14-dev libfuzzer-14-dev
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -45,10 +45,15 @@ std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view valu
   auto t = parse_http_date(value);
   if (!t)
     return std::nullopt;
-  auto at = std::chrono::system_clock::from_time_t(*t);
-  if (at <= now)
+  // Compared in seconds: from_time_t of a date after 2262 overflows system_clock's nanoseconds
+  // (found by tests/fuzz/http_fuzz.cpp).
+  auto now_s = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+  if (*t <= now_s)
     return std::chrono::milliseconds(0);
-  return std::min(std::chrono::duration_cast<std::chrono::milliseconds>(at - now), cap);
+  auto cap_s = std::chrono::duration_cast<std::chrono::seconds>(cap).count() + 1;
+  if (std::int64_t(*t) - now_s >= cap_s)
+    return cap;
+  return std::min(std::chrono::milliseconds((std::int64_t(*t) - now_s) * 1000), cap);
 }
 
 std::chrono::milliseconds backoff_delay(int n, std::chrono::milliseconds base, std::chrono::milliseconds max,

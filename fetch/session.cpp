@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "fetch/decoder.hpp"
+#include "fetch/watchdog.hpp"
 
 namespace crawld::fetch {
 
@@ -288,7 +289,15 @@ httplib::Error run_once(httplib::ClientImpl& client, const parse::url& u, const 
   const httplib::ContentReceiver content_receiver = [&](const char* data, std::size_t n) {
     return guard([&] { return on_body(data, n); });
   };
+  // httplib's timeouts are per read: the watchdog holds the total timeout over the status line
+  // and headers too (a server dripping header bytes, or sending header lines forever).
+  auto watchdog = arm_watchdog(started + o.total_timeout, [&client] { client.stop(); });
   const auto res = client.Get(u.request_target(), h, response_handler, content_receiver);
+  if (watchdog.fired() && res.error() != httplib::Error::Success && stop == fetch_error::none) {
+    r.error = fetch_error::timeout;
+    r.error_message = "total timeout of " + std::to_string(o.total_timeout.count()) + " ms exceeded";
+    return res.error();
+  }
   const httplib::Error err = res.error();
   const std::string what = httplib::to_string(err);
   if (r.raw && r.raw->response_head.empty() && err == httplib::Error::Success)

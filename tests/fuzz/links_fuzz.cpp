@@ -1,0 +1,41 @@
+// Link extraction (parse/links.hpp, the gumbo path). Input: "PAGE_URL\nHTML" (no newline, or an
+// unparsable first line: the whole input is HTML of http://fuzz.example/dir/page.html).
+// Checks: every followed link is an absolute http(s) URL in normalized form, without duplicates.
+// A fast path (parse::links_agree) is checked differentially by adding one line in check_links.
+#include <cstdint>
+#include <set>
+#include <string>
+
+#include "parse/links.hpp"
+#include "tests/fuzz/fuzz_util.hpp"
+
+using namespace crawld;
+
+static void check_links(std::string_view html, const parse::url& page) {
+  auto links = parse::extract_links(html, page);
+  // Differential check, once the fast path exists:
+  // if (!parse::links_agree(html, page)) crawld::fuzz::fail("fast path disagrees with gumbo");
+  std::set<std::string> seen;
+  for (const auto& l : links.follow) {
+    if (!seen.insert(l).second) crawld::fuzz::fail("duplicate followed link", l);
+    auto n = parse::normalize(std::string_view(l));
+    if (!n || *n != l) crawld::fuzz::fail("followed link not normalized", l);
+    if (l.rfind("http://", 0) != 0 && l.rfind("https://", 0) != 0)
+      crawld::fuzz::fail("followed link not http(s)", l);
+  }
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::string_view in(reinterpret_cast<const char*>(data), size);
+  static const parse::url fallback = *parse::parse_url("http://fuzz.example/dir/page.html");
+  auto [first, rest] = fuzz::first_line(in);
+  if (rest.data() != nullptr) {
+    auto page = parse::parse_url(first);
+    if (page && (page->scheme == "http" || page->scheme == "https")) {
+      check_links(rest, *page);
+      return 0;
+    }
+  }
+  check_links(in, fallback);
+  return 0;
+}

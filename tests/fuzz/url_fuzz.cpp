@@ -1,0 +1,31 @@
+// URL parse/resolve/normalize. Input: "BASE\nINPUT" (no newline: INPUT alone, no base).
+// Checks the contract of parse/url.hpp that normalize is idempotent: the normalized form of a
+// parsed URL parses again, and normalizing it gives it back.
+#include <cstdint>
+#include <string>
+
+#include "parse/url.hpp"
+#include "tests/fuzz/fuzz_util.hpp"
+
+using namespace crawld;
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::string_view in(reinterpret_cast<const char*>(data), size);
+  auto [first, rest] = fuzz::first_line(in);
+  std::optional<parse::url> base;
+  std::string_view input = in;
+  if (rest.data() != nullptr) {
+    base = parse::parse_url(first);
+    input = rest;
+  }
+  auto u = parse::parse_url(input, base ? &*base : nullptr);
+  if (!u) return 0;
+  (void)u->host_key();
+  (void)u->request_target();
+  (void)u->effective_port();
+  std::string n = parse::normalize(*u);
+  auto again = parse::normalize(std::string_view(n));
+  if (!again) crawld::fuzz::fail("normalized URL does not parse", n);
+  if (*again != n) crawld::fuzz::fail("normalize is not idempotent", n + " -> " + *again);
+  return 0;
+}
