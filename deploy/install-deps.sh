@@ -8,6 +8,7 @@ pkgs=(
   libidn2-dev zlib1g-dev libbrotli-dev libssl-dev
   libgtest-dev libgmock-dev
   nginx wget curl bc time
+  wrk python3-aiohttp python3-doc  # bench/run.sh (issue 8); python3-doc also feeds tests/link_scan
 )
 missing=()
 for p in "${pkgs[@]}"; do
