@@ -50,13 +50,15 @@ size_t scan_tag(std::string_view h, size_t i, std::string& name) {
         break;
       case attr_name:
         if (c == '>') return i + 1;
-        if (tag_space(c) || c == '/') st = after_name;
+        if (tag_space(c)) st = after_name;
+        else if (c == '/') st = before_name;  // self-closing start tag state: '=' next starts a name
         else if (c == '=') st = before_value;
         break;
       case after_name:
         if (c == '>') return i + 1;
         if (c == '=') st = before_value;
-        else if (!tag_space(c) && c != '/') st = attr_name;
+        else if (c == '/') st = before_name;
+        else if (!tag_space(c)) st = attr_name;
         break;
       case before_value:
         if (c == '>') return i + 1;
@@ -137,6 +139,9 @@ std::optional<std::string> flatten(std::string_view h) {
     if (!dropped) out.reserve(h.size());
     dropped = true;
     out.append(h.substr(copied, lt - copied));
+    // A space where the tag was: without it a '<' just before the tag would glue to the text after
+    // it ("<<i>a href>" would become the tag "<a href>").
+    out += ' ';
     copied = tag_end;
   }
   if (!dropped) return std::nullopt;

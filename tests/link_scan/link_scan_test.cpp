@@ -110,6 +110,22 @@ TEST(link_scan, unsure_on_bytes_gumbo_replaces_and_gumbo_is_used) {
   EXPECT_EQ(l.follow, extract_links(html, page()).follow);
 }
 
+// Both found by the random test; the gumbo path's pre-scan had them wrong and now agrees.
+TEST(link_scan, slash_then_equals_in_a_tag_starts_an_attribute_name) {
+  // "x/=" is not x with a value: after '/', '=' starts an attribute named "=", whose value is the
+  // quoted rest of the document, so the tag never ends and "<a href>" is inside it.
+  auto l = fast("<t x/=='><a href=/in>");
+  EXPECT_TRUE(l.follow.empty());
+  l = fast("<p x/=y><a href=/after>");
+  EXPECT_EQ(l.follow, std::vector<std::string>{"http://site.example/after"});
+}
+
+TEST(link_scan, a_lone_less_than_sign_before_a_tag_stays_text) {
+  auto l = fast("<<i>a href=/no><<a'>a href=/no2>");
+  EXPECT_TRUE(l.follow.empty());
+  EXPECT_TRUE(l.skipped.empty());
+}
+
 TEST(link_scan, duplicate_attribute_without_value_is_unsure) {
   // gumbo 0.10.1 run with max_errors = 0 glues such a name to the next one ("nhref").
   const std::string html = "<a n n href=x>";
@@ -333,7 +349,9 @@ class html_generator {
 };
 
 TEST(link_scan_differential, random_html_agrees_with_gumbo) {
-  html_generator gen(20261129);
+  // LINK_SCAN_SEED=N explores another sequence (the default one is what CI checks).
+  const char* seed = std::getenv("LINK_SCAN_SEED");
+  html_generator gen(seed ? static_cast<std::uint32_t>(std::strtoul(seed, nullptr, 10)) : 20261129u);
   const int documents = 6000;
   int unsure = 0, disagree = 0;
   for (int i = 0; i < documents; ++i) {
