@@ -219,12 +219,19 @@ TEST(link_scan_differential, every_testsite_page_agrees_without_fallback) {
 
 // ---- differential: python3-doc, a committed sample and (when installed) all of it ----
 
-int compare_tree(const std::filesystem::path& root, int& unsure) {
-  int pages = 0;
+// Under ASan gumbo is ~7x slower: the installed corpus (67 MB) is then sampled, every 5th page.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr int sanitizer_stride = 5;
+#else
+constexpr int sanitizer_stride = 1;
+#endif
+
+int compare_tree(const std::filesystem::path& root, int& unsure, int stride = 1) {
+  int pages = 0, seen = 0;
   for (auto it = std::filesystem::recursive_directory_iterator(
            root, std::filesystem::directory_options::follow_directory_symlink);
        it != std::filesystem::recursive_directory_iterator(); ++it) {
-    if (it->path().extension() != ".html") continue;
+    if (it->path().extension() != ".html" || seen++ % stride != 0) continue;
     const std::string html = read_file(it->path());
     const std::string rel = std::filesystem::relative(it->path(), root).generic_string();
     auto base = parse_url("http://docs.example/3/" + rel);
@@ -248,9 +255,9 @@ TEST(link_scan_differential, installed_python3_doc_agrees) {
   const std::filesystem::path root = "/usr/share/doc/python3/html";
   if (!std::filesystem::exists(root / "index.html")) GTEST_SKIP() << "python3-doc is not installed";
   int unsure = 0;
-  int pages = compare_tree(root, unsure);
+  int pages = compare_tree(root, unsure, sanitizer_stride);
   std::printf("python3-doc pages compared: %d, unsure (gumbo fallback): %d\n", pages, unsure);
-  EXPECT_GT(pages, 400);
+  EXPECT_GT(pages, 400 / sanitizer_stride);
   EXPECT_LT(unsure, pages / 20);
 }
 
