@@ -2,10 +2,14 @@
 // classify the fetched hop, extract and scope-check its links (or its redirect target), hand the
 // page record to storage, and once storage has it, report the URL done to the queue and the job
 // and answer the fetcher (which bounds the pages a fetcher has waiting here).
+// Links come from the fast scan (parse/link_scan), gumbo when it is unsure; CRAWLD_LINK_PARSER=gumbo
+// in the environment forces gumbo on every page (to compare the two on a real crawl).
+#include <cstdlib>
+#include <cstring>
 #include <map>
 
 #include "actors/messages.hpp"
-#include "parse/links.hpp"
+#include "parse/link_scan.hpp"
 #include "parse/sitemap.hpp"
 
 namespace crawld::actors {
@@ -13,6 +17,7 @@ namespace {
 
 struct parser_state {
   parser_config cfg;
+  bool force_gumbo = false;
   caf::actor queue, storage, job;
 };
 
@@ -40,6 +45,8 @@ caf::behavior parser(caf::stateful_actor<parser_state>* self, parser_config cfg,
   self->state.queue = std::move(queue);
   self->state.storage = std::move(storage);
   self->state.job = std::move(job);
+  const char* lp = std::getenv("CRAWLD_LINK_PARSER");
+  self->state.force_gumbo = lp && std::strcmp(lp, "gumbo") == 0;
   return {
     [self](parse_atom, fetched_page& p) -> caf::result<caf::ok_atom> {
       auto& st = self->state;
@@ -110,7 +117,7 @@ caf::behavior parser(caf::stateful_actor<parser_state>* self, parser_config cfg,
         // (At the depth limit every link would be too deep: skip the parse.)
         auto base = parse::parse_url(p.task.url);
         if (base) {
-          auto pl = parse::extract_links(p.resp.body, *base);
+          auto pl = parse::extract_links_fast(p.resp.body, *base, st.force_gumbo);
           rec.outlinks = static_cast<std::uint32_t>(pl.follow.size() + pl.skipped.size());
           if (pl.canonical)
             rec.canonical = *pl.canonical;

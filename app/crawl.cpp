@@ -9,6 +9,7 @@
 #include "actors/engine.hpp"
 #include "app/commands.hpp"
 #include "app/fd_budget.hpp"
+#include "parse/link_scan.hpp"
 #include "app/signals.hpp"
 
 namespace crawld::app {
@@ -45,6 +46,9 @@ void print_summary(const actors::crawl_report& r, std::ostream& out) {
   }
   if (r.retries > 0)
     out << "retries: " << r.retries << '\n';
+  if (auto ls = parse::link_scan_stats(); ls.fallback + ls.forced > 0)  // fast-path report (issue 8)
+    out << "link parser: " << ls.fast << " fast, " << ls.fallback << " gumbo fallback, " << ls.forced
+        << " gumbo forced\n";
   for (const auto& [host, why] : r.parked)
     out << "parked host: " << host << " (" << why << ")\n";
   if (r.outcomes.failures() > 0) {

@@ -1,11 +1,15 @@
 # Shared by the benchmarks: a static export of testsite served by nginx on loopback, and a runner
 # that measures a command with /usr/bin/time and counts the requests nginx served meanwhile.
-# Expects: crawld (path), hosts, pages, port, work (a temp dir). Sets: web, nginx_pid, seeds[], domains.
+# Expects: crawld (path), hosts, pages, port, work (a temp dir). Sets: web, nginx_pid, seeds[], domains,
+# access_log (what `measure` counts; nginx logs "ADDR:PORT STATUS REQUEST-LINE", so each crawler's
+# URLs can be checked against the expected set with bench/recall.py).
 
 start_web() {
   chmod 755 "$work"   # nginx workers run as another user
   web=$work/web
   "$crawld" testsite --hosts "$hosts" --pages "$pages" --port "$port" --write "$web" >/dev/null
+  sed -i "s/log_format crawl '\$remote_addr /log_format crawl '\$server_addr:\$server_port /" "$web/nginx.conf"
+  access_log=$web/access.log
   nginx -e "$web/error.log" -p "$web" -c "$web/nginx.conf" &
   nginx_pid=$!
   for _ in $(seq 1 100); do
@@ -20,13 +24,43 @@ start_web() {
   done
 }
 
-stop_web() {
-  [ -n "${nginx_pid:-}" ] && kill "$nginx_pid" 2>/dev/null && wait "$nginx_pid" 2>/dev/null || true
+# start_pydoc DIR ADDRESS PORT: serves a directory tree (the CPython docs) with the same nginx
+# settings (one worker, keep-alive, sendfile); sets pydoc_pid, pydoc_url and access_log.
+start_pydoc() {
+  local dir=$1 address=$2 p=$3 conf=$work/pydoc
+  mkdir -p "$conf/tmp"
+  chmod 755 "$conf"
+  {
+    echo "worker_processes 1; daemon off; pid $conf/nginx.pid; error_log $conf/error.log warn;"
+    echo "events { worker_connections 4096; }"
+    echo "http {"
+    echo "  include /etc/nginx/mime.types; default_type application/octet-stream;"
+    echo "  log_format crawl '\$server_addr:\$server_port \$status \$request';"
+    echo "  access_log $conf/access.log crawl buffer=256k flush=500ms;"
+    echo "  sendfile on; tcp_nopush on; keepalive_requests 100000; keepalive_timeout 30s; gzip off;"
+    for t in client_body proxy fastcgi uwsgi scgi; do echo "  ${t}_temp_path $conf/tmp;"; done
+    echo "  server { listen $address:$p; root $dir; }"
+    echo "}"
+  } > "$conf/nginx.conf"
+  nginx -e "$conf/error.log" -p "$conf" -c "$conf/nginx.conf" &
+  pydoc_pid=$!
+  for _ in $(seq 1 100); do
+    (exec 3<>/dev/tcp/"$address"/"$p") 2>/dev/null && break
+    sleep 0.05
+  done
+  pydoc_url=http://$address:$p/index.html
+  access_log=$conf/access.log
 }
 
-log_lines() { sleep 1; wc -l < "$web/access.log"; }
+stop_web() {
+  [ -n "${nginx_pid:-}" ] && kill "$nginx_pid" 2>/dev/null && wait "$nginx_pid" 2>/dev/null || true
+  [ -n "${pydoc_pid:-}" ] && kill "$pydoc_pid" 2>/dev/null && wait "$pydoc_pid" 2>/dev/null || true
+}
 
-# measure NAME COMMAND... : fills requests[NAME] seconds[NAME] cpu[NAME] rss[NAME] (MB)
+log_lines() { sleep 1; wc -l < "$access_log"; }
+
+# measure NAME COMMAND... : fills requests[NAME] seconds[NAME] cpu[NAME] rss[NAME] (MB) and saves the
+# requests nginx logged meanwhile in $work/log.NAME
 declare -A requests seconds cpu rss
 measure() {
   local name=$1; shift
@@ -36,6 +70,7 @@ measure() {
   after=$(log_lines)
   read -r e u s m < <(tail -1 "$work/time.$name")
   requests[$name]=$((after - before))
+  sed -n "$((before + 1)),${after}p" "$access_log" > "$work/log.$name"
   seconds[$name]=$e
   cpu[$name]=$(echo "$u + $s" | bc -l)
   rss[$name]=$((m / 1024))

@@ -12,6 +12,7 @@ pkgs=(
   # kept because the browser test is the only check that the page's script really runs).
   prometheus chromium
   clang-14 libclang-rt-14-dev libfuzzer-14-dev
+  wrk python3-aiohttp python3-doc  # bench/run.sh (issue 8); python3-doc also feeds tests/link_scan
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -50,13 +50,15 @@ size_t scan_tag(std::string_view h, size_t i, std::string& name) {
         break;
       case attr_name:
         if (c == '>') return i + 1;
-        if (tag_space(c) || c == '/') st = after_name;
+        if (tag_space(c)) st = after_name;
+        else if (c == '/') st = before_name;  // self-closing start tag state: '=' next starts a name
         else if (c == '=') st = before_value;
         break;
       case after_name:
         if (c == '>') return i + 1;
         if (c == '=') st = before_value;
-        else if (!tag_space(c) && c != '/') st = attr_name;
+        else if (c == '/') st = before_name;
+        else if (!tag_space(c)) st = attr_name;
         break;
       case before_value:
         if (c == '>') return i + 1;
@@ -137,6 +139,9 @@ std::optional<std::string> flatten(std::string_view h) {
     if (!dropped) out.reserve(h.size());
     dropped = true;
     out.append(h.substr(copied, lt - copied));
+    // A space where the tag was: without it a '<' just before the tag would glue to the text after
+    // it ("<<i>a href>" would become the tag "<a href>").
+    out += ' ';
     copied = tag_end;
   }
   if (!dropped) return std::nullopt;
@@ -201,15 +206,22 @@ const char* to_string(skip_reason r) {
   return "unknown";
 }
 
+void apply_meta(raw_links& raw, std::string_view name, std::string_view content) {
+  if (lower(name) != "robots") return;
+  bool none = has_token(content, "none", true);
+  raw.meta_nofollow |= none || has_token(content, "nofollow", true);
+  raw.meta_noindex |= none || has_token(content, "noindex", true);
+}
+
+bool rel_is_canonical(std::string_view rel) { return has_token(rel, "canonical"); }
+
 page_links extract_links(std::string_view html, const url& page_url) {
-  page_links out;
   auto flat = flatten(html);
   gumbo_doc doc(flat ? std::string_view(*flat) : html);
 
   // One iterative pre-order walk collects the elements that matter; the base URL applies to all
-  // links, including those before <base>, so links are resolved afterwards.
-  std::vector<const GumboElement*> anchors, canonicals;
-  const GumboElement* base_el = nullptr;
+  // links, including those before <base>, so links are resolved afterwards (resolve_links).
+  raw_links raw;
   std::vector<const GumboNode*> stack;
   if (doc.root()) stack.push_back(doc.root());
   while (!stack.empty()) {
@@ -227,24 +239,23 @@ page_links extract_links(std::string_view html, const url& page_url) {
           // Error recovery clones open <a> elements; a clone is not another link.
           if (attr(e, "href") &&
               !(n->parse_flags & (GUMBO_INSERTION_RECONSTRUCTED_FORMATTING_ELEMENT |
-                                  GUMBO_INSERTION_ADOPTION_AGENCY_CLONED)))
-            anchors.push_back(&e);
+                                  GUMBO_INSERTION_ADOPTION_AGENCY_CLONED))) {
+            const char* rel = attr(e, "rel");
+            raw.anchors.push_back({attr(e, "href"), rel ? std::optional<std::string>(rel) : std::nullopt});
+          }
           break;
         case GUMBO_TAG_BASE:
-          if (!base_el && attr(e, "href")) base_el = &e;
+          if (!raw.base_href && attr(e, "href")) raw.base_href = attr(e, "href");
           break;
         case GUMBO_TAG_LINK:
-          if (attr(e, "href") && attr(e, "rel") && has_token(attr(e, "rel"), "canonical"))
-            canonicals.push_back(&e);
+          if (!raw.canonical_href && attr(e, "href") && attr(e, "rel") &&
+              rel_is_canonical(attr(e, "rel")))
+            raw.canonical_href = attr(e, "href");
           break;
         case GUMBO_TAG_META: {
           const char* name = attr(e, "name");
           const char* content = attr(e, "content");
-          if (name && content && lower(name) == "robots") {
-            bool none = has_token(content, "none", true);
-            out.meta_nofollow |= none || has_token(content, "nofollow", true);
-            out.meta_noindex |= none || has_token(content, "noindex", true);
-          }
+          if (name && content) apply_meta(raw, name, content);
           break;
         }
         default:
@@ -255,28 +266,33 @@ page_links extract_links(std::string_view html, const url& page_url) {
       for (unsigned i = children->length; i > 0; --i)
         stack.push_back(static_cast<const GumboNode*>(children->data[i - 1]));
   }
+  return resolve_links(std::move(raw), page_url);
+}
 
+page_links resolve_links(raw_links raw, const url& page_url) {
+  page_links out;
+  out.meta_nofollow = raw.meta_nofollow;
+  out.meta_noindex = raw.meta_noindex;
   url base = page_url;
-  if (base_el) {
-    auto b = parse_url(attr(*base_el, "href"), &page_url);
+  if (raw.base_href) {
+    auto b = parse_url(*raw.base_href, &page_url);
     if (b && !b->opaque_path) base = std::move(*b);
   }
   out.base = normalize(base);
 
-  if (!canonicals.empty()) {
-    auto c = parse_url(attr(*canonicals.front(), "href"), &base);
+  if (raw.canonical_href) {
+    auto c = parse_url(*raw.canonical_href, &base);
     if (c && followable(*c)) out.canonical = normalize(*c);
   }
 
   std::unordered_set<std::string> seen;
-  for (const GumboElement* e : anchors) {
-    std::string href = attr(*e, "href");
+  for (raw_link& a : raw.anchors) {
+    std::string href = std::move(a.href);
     if (out.meta_nofollow) {
       out.skipped.push_back({std::move(href), skip_reason::meta_nofollow});
       continue;
     }
-    const char* rel = attr(*e, "rel");
-    if (rel && has_token(rel, "nofollow")) {
+    if (a.rel && has_token(*a.rel, "nofollow")) {
       out.skipped.push_back({std::move(href), skip_reason::nofollow});
       continue;
     }

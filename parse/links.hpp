@@ -40,6 +40,29 @@ struct page_links {
 };
 
 /// Extracts the links of `html` fetched from `page_url`. Never throws; garbage in gives few links.
+/// This is the gumbo path, the reference; parse/link_scan.hpp has a faster scan that agrees with it.
 page_links extract_links(std::string_view html, const url& page_url);
+
+/// What link extraction reads from a document before any URL is resolved: attribute values as the
+/// HTML tokenizer decodes them (character references, CR/LF, NUL). Both the gumbo path and the
+/// fast scan (parse/link_scan.hpp) fill this, and `resolve_links` turns it into `page_links`.
+struct raw_link {
+  std::string href;
+  std::optional<std::string> rel;
+};
+struct raw_links {
+  std::vector<raw_link> anchors;                ///< `a`/`area` with href, document order
+  std::optional<std::string> base_href;         ///< href of the first `<base href>`
+  std::optional<std::string> canonical_href;    ///< href of the first `<link rel=canonical href>`
+  bool meta_nofollow = false;                   ///< a `<meta name=robots>` says nofollow or none
+  bool meta_noindex = false;                    ///< ... noindex or none
+};
+
+/// Applies `content` of a `<meta name=... content=...>` to `raw` (only name "robots" matters).
+void apply_meta(raw_links& raw, std::string_view name, std::string_view content);
+/// True when the rel list `rel` holds "canonical" (ASCII case-insensitive).
+bool rel_is_canonical(std::string_view rel);
+/// Resolves `raw` against `page_url` (and its base href): the result extract_links returns.
+page_links resolve_links(raw_links raw, const url& page_url);
 
 }  // namespace crawld::parse
