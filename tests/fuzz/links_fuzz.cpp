@@ -1,11 +1,13 @@
-// Link extraction (parse/links.hpp, the gumbo path). Input: "PAGE_URL\nHTML" (no newline, or an
+// Link extraction: the gumbo path (parse/links.hpp), and the fast path (parse/link_scan.hpp)
+// differentially against it. Input: "PAGE_URL\nHTML" (no newline, or an
 // unparsable first line: the whole input is HTML of http://fuzz.example/dir/page.html).
 // Checks: every followed link is an absolute http(s) URL in normalized form, without duplicates.
-// A fast path (parse::links_agree) is checked differentially by adding one line in check_links.
+// Any disagreement of the fast path with gumbo (when the fast path is sure) is a finding.
 #include <cstdint>
 #include <set>
 #include <string>
 
+#include "parse/link_scan.hpp"
 #include "parse/links.hpp"
 #include "tests/fuzz/fuzz_util.hpp"
 
@@ -13,8 +15,8 @@ using namespace crawld;
 
 static void check_links(std::string_view html, const parse::url& page) {
   auto links = parse::extract_links(html, page);
-  // Differential check, once the fast path exists:
-  // if (!parse::links_agree(html, page)) crawld::fuzz::fail("fast path disagrees with gumbo");
+  if (auto cmp = parse::links_agree(html, page); !cmp.agree)
+    crawld::fuzz::fail("fast path disagrees with gumbo", cmp.difference);
   std::set<std::string> seen;
   for (const auto& l : links.follow) {
     if (!seen.insert(l).second) crawld::fuzz::fail("duplicate followed link", l);
