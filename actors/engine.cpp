@@ -3,10 +3,15 @@
 // cooperative scheduler) until the report arrives.
 #include "actors/engine.hpp"
 
+#include <stdlib.h>
+
 #include <atomic>
 #include <csignal>
+#include <cstdlib>
+#include <filesystem>
 
 #include "actors/messages.hpp"
+#include "storage/frontier.hpp"
 
 namespace crawld::actors {
 
@@ -43,14 +48,49 @@ result<crawl_report> run_crawl(const conf::crawl_options& in, const hooks& h,
     auto u = parse::parse_url(s);  // validated above
     seeds.push_back(url_task{parse::normalize(*u), u->host_key(), 0, {}});
   }
+  // The frontier always lives in a store: the crawl's (--db), or a scratch one in $TMPDIR that
+  // holds no pages and is removed at the end.
   std::shared_ptr<storage::store> db;
-  if (!opts.db.empty()) {
+  std::string scratch;
+  storage::frontier_config fc;
+  {
+    std::string dir = opts.db;
+    if (dir.empty()) {
+      const char* tmp = std::getenv("TMPDIR");
+      std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/crawld-frontier-XXXXXX";
+      if (!mkdtemp(tmpl.data()))
+        return make_error("cannot create a scratch frontier directory in " + tmpl.substr(0, tmpl.rfind('/')));
+      dir = scratch = tmpl;
+      fc.store_pages = false;
+    }
     storage::open_options so;
     so.max_open_files = opts.store_max_open_files;
-    auto r = storage::store::open(opts.db, so);
-    if (!r)
+    auto r = storage::store::open(dir, so);
+    if (!r) {
+      if (!scratch.empty())
+        std::filesystem::remove_all(scratch);
       return r.err();
+    }
     db = std::move(*r);
+  }
+  auto fr = storage::frontier::open(db, fc);
+  if (!fr)
+    return fr.err();
+  std::shared_ptr<storage::frontier> frontier = std::move(*fr);
+  if (!opts.db.empty()) {
+    // What `crawld resume --db DIR` needs to continue this crawl (app/resume_cmd.cpp).
+    if (!opts.command_line.empty()) {
+      std::string cmd;
+      for (const auto& a : opts.command_line)
+        cmd += a + '\0';
+      if (auto w = db->put_meta("command", cmd); !w)
+        return w.err();
+      (void)db->put_meta("command_cwd", opts.command_cwd);
+    }
+    if (auto w = db->put_meta("crawl_state", "running"); !w)
+      return w.err();
+  } else {
+    db.reset();  // the scratch store is the frontier's only
   }
 
   caf::actor_system_config cfg;
@@ -60,7 +100,8 @@ result<crawl_report> run_crawl(const conf::crawl_options& in, const hooks& h,
   bool in_flight_left = false;
   {
     bool keep_events = static_cast<bool>(h.on_fetch);
-    auto job = spawn_job(*sys, opts, stop_grace, std::move(db), scope, std::move(seeds), keep_events);
+    auto job = spawn_job(*sys, opts, stop_grace, std::move(db), std::move(frontier), scope,
+                         std::move(seeds), keep_events);
     caf::scoped_actor self{*sys};
     self->send(job, run_atom::value);
     bool finished = false, stop_sent = false;
@@ -106,6 +147,12 @@ result<crawl_report> run_crawl(const conf::crawl_options& in, const hooks& h,
     // Fetchers may still be blocked in a request (up to its timeout); waiting for them would
     // defeat the stop grace period. The store is closed; the caller is expected to exit.
     (void)sys.release();
+  } else {
+    sys.reset();  // every actor gone: the store is closed
+    if (!scratch.empty()) {
+      std::error_code ec;
+      std::filesystem::remove_all(scratch, ec);
+    }
   }
   if (!failure.empty())
     return make_error(failure);

@@ -15,6 +15,7 @@ struct job_state {
   conf::crawl_options opts;
   std::chrono::milliseconds grace{5000};
   std::shared_ptr<storage::store> db;
+  std::shared_ptr<storage::frontier> frontier;
   std::shared_ptr<const parse::scope> scope;
   caf::actor queue, limiter, semaphore, storage, parsers;
   std::vector<caf::actor> fetchers;
@@ -75,6 +76,10 @@ void close_and_report(job_actor self) {
   }
   self->send(st.storage, meta_atom::value, std::string("counters"), counters);
   self->send(st.storage, meta_atom::value, std::string("seconds"), std::to_string(r.seconds));
+  // "finished": a re-run or `crawld resume` has nothing to do; "interrupted" (or "running" after
+  // a crash): they continue from the frontier.
+  self->send(st.storage, meta_atom::value, std::string("crawl_state"),
+             std::string(r.interrupted || !st.error.empty() ? "interrupted" : "finished"));
   auto deliver = [self](std::string err) {
     auto& st = self->state;
     auto to = caf::actor_cast<caf::actor>(st.reporter);
@@ -85,9 +90,15 @@ void close_and_report(job_actor self) {
     else
       self->send(to, fail_atom::value, std::move(err));
   };
-  self->request(st.storage, std::chrono::seconds(60), close_atom::value)
-    .then([deliver](caf::ok_atom) { deliver(""); },
-          [self, deliver](caf::error& e) { deliver("closing the store failed: " + self->system().render(e)); });
+  auto close_storage = [self, deliver] {
+    self->request(self->state.storage, std::chrono::seconds(60), close_atom::value)
+      .then([deliver](caf::ok_atom) { deliver(""); },
+            [self, deliver](caf::error& e) { deliver("closing the store failed: " + self->system().render(e)); });
+  };
+  // The queue writes its last batch and lets go of the store first.
+  self->request(st.queue, std::chrono::seconds(60), close_atom::value)
+    .then([close_storage](caf::ok_atom) { close_storage(); },
+          [self, deliver](caf::error& e) { deliver("writing the frontier failed: " + self->system().render(e)); });
 }
 
 void begin_stop(job_actor self) {
@@ -100,12 +111,13 @@ void begin_stop(job_actor self) {
 }
 
 caf::behavior job(job_actor self, conf::crawl_options opts, std::chrono::milliseconds grace,
-                  std::shared_ptr<storage::store> db, std::shared_ptr<const parse::scope> scope,
-                  std::vector<url_task> seeds, bool keep_events) {
+                  std::shared_ptr<storage::store> db, std::shared_ptr<storage::frontier> fr,
+                  std::shared_ptr<const parse::scope> scope, std::vector<url_task> seeds, bool keep_events) {
   auto& st = self->state;
   st.opts = std::move(opts);
   st.grace = grace;
   st.db = std::move(db);
+  st.frontier = std::move(fr);
   st.scope = std::move(scope);
   st.keep_events = keep_events;
   return {
@@ -135,7 +147,7 @@ caf::behavior job(job_actor self, conf::crawl_options opts, std::chrono::millise
       qc.park_after = o.park_after;
       qc.sitemaps = o.sitemaps;
       qc.sitemap_probe = o.sitemap_probe;
-      st.queue = spawn_queue(sys, st.limiter, self, std::move(qc));
+      st.queue = spawn_queue(sys, st.limiter, self, std::move(st.frontier), std::move(qc));
       st.storage = spawn_storage(sys, std::move(st.db), self);
       int parsers = st.opts.parsers > 0 ? st.opts.parsers
                                         : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -200,6 +212,7 @@ caf::behavior job(job_actor self, conf::crawl_options opts, std::chrono::millise
             progress p;
             p.pages = st.report.pages;
             p.queued = qs.queued;
+            p.known = qs.known;
             p.in_flight = qs.in_flight;
             p.failures = st.report.outcomes.failures();
             p.seconds = elapsed_s(self);
@@ -225,10 +238,11 @@ caf::behavior job(job_actor self, conf::crawl_options opts, std::chrono::millise
 }  // namespace
 
 caf::actor spawn_job(caf::actor_system& sys, conf::crawl_options opts, std::chrono::milliseconds grace,
-                     std::shared_ptr<storage::store> db, std::shared_ptr<const parse::scope> scope,
-                     std::vector<url_task> seeds, bool keep_events) {
-  return sys.spawn(job, std::move(opts), grace, std::move(db), std::move(scope), std::move(seeds),
-                   keep_events);
+                     std::shared_ptr<storage::store> db, std::shared_ptr<storage::frontier> fr,
+                     std::shared_ptr<const parse::scope> scope, std::vector<url_task> seeds,
+                     bool keep_events) {
+  return sys.spawn(job, std::move(opts), grace, std::move(db), std::move(fr), std::move(scope),
+                   std::move(seeds), keep_events);
 }
 
 }  // namespace crawld::actors

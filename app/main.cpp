@@ -1,4 +1,5 @@
 // crawld's command line: the only translation unit that includes CLI11 (slow to compile).
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -74,7 +75,7 @@ int main(int argc, char** argv) {
                     "Read URLs from a file, one per line ('-': stdin); with --depth 0 fetch exactly those. "
                     "Exit 3 when any of them failed");
   crawl->add_option("--depth", co.max_depth, "Maximum link depth from the seeds (-1: unlimited)")->capture_default_str();
-  crawl->add_option("--max-pages", co.max_pages, "Stop admitting URLs after this many (0: unlimited)")->capture_default_str();
+  crawl->add_option("--max-pages", co.max_pages, "Fetch at most this many URLs (0: unlimited); more may be known")->capture_default_str();
   crawl->add_option("--concurrency", co.concurrency, "Requests in flight in total")->capture_default_str();
   crawl->add_option("--per-host", co.per_host, "Requests in flight per host")->capture_default_str();
   crawl->add_option("--delay", delay_ms, "Minimum milliseconds between request starts to one host")->capture_default_str();
@@ -111,6 +112,7 @@ int main(int argc, char** argv) {
   crawl->add_flag("--sitemap-probe", co.sitemap_probe, "Also try /sitemap.xml on every host");
   crawl->add_flag("-q,--quiet", cf.quiet, "No progress line and no summary");
   crawl->add_flag("-v,--verbose", cf.verbose, "One line per finished URL");
+  crawl->add_flag("--stats-lines", cf.stats_lines, "Every second a 'progress:' line on stderr: pages, known URLs, queued, RSS");
 
   // run
   std::string job_path;
@@ -121,6 +123,12 @@ int main(int argc, char** argv) {
   run->add_flag("--check", job_check, "Only validate the job file");
   run->add_flag("-q,--quiet", jf.quiet, "No progress line and no summary");
   run->add_flag("-v,--verbose", jf.verbose, "One line per finished URL");
+  run->add_flag("--stats-lines", jf.stats_lines, "Every second a 'progress:' line on stderr: pages, known URLs, queued, RSS");
+
+  // resume
+  std::string resume_db;
+  auto* resume = cli.add_subcommand("resume", "Continue the interrupted crawl a store holds (re-runs its command)");
+  resume->add_option("--db", resume_db, "Crawl store directory")->required();
 
   // robots
   std::string robots_source, robots_agent;
@@ -184,7 +192,16 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : 2;
   }
 
+  // Saved in the store so `crawld resume` can re-run this crawl (the job file's path made absolute).
+  std::vector<std::string> command_line(argv, argv + argc);
+  std::string command_cwd;
+  {
+    std::error_code ec;
+    command_cwd = std::filesystem::current_path(ec).string();
+  }
   if (*crawl) {
+    co.command_line = command_line;
+    co.command_cwd = command_cwd;
     if (!urls_file.empty()) {
       conf::url_list list;
       if (urls_file == "-") {
@@ -257,12 +274,16 @@ int main(int argc, char** argv) {
                 << job.options.seeds.size() << " seeds)\n";
       return 0;
     }
+    job.options.command_line = command_line;
+    job.options.command_cwd = command_cwd;
     if (!job.options.obey_robots)
       print_error("warning: obey_robots = false: robots.txt is neither fetched nor obeyed");
     return cmd_crawl(std::move(job.options), jf);
   }
   if (*stats)
     return cmd_stats(stats_db, stats_top);
+  if (*resume)
+    return cmd_resume(resume_db);
   if (*robots)
     return cmd_robots(robots_source, robots_agent, robots_urls);
   if (*exp)

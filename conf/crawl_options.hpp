@@ -60,6 +60,10 @@ struct crawl_options {
   bool sitemap_probe = false;   ///< also try /sitemap.xml of every host
   bool progress = true;                     ///< progress line (only on a terminal)
   bool verbose = false;                     ///< one line per finished URL
+
+  // Resume (set by app/main.cpp; saved in the store's meta so `crawld resume --db DIR` can re-run it).
+  std::vector<std::string> command_line;    ///< argv of the crawl command ("" when not from a CLI)
+  std::string command_cwd;                  ///< working directory it ran in
 };
 
 /// The first rule whose glob matches `host` (case-insensitive), or null.

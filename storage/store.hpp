@@ -72,6 +72,14 @@ class store {
 
   const std::string& dir() const { return dir_; }
 
+  /// For storage::frontier (storage/frontier.hpp), which keeps the `frontier`, `seen` and `hosts`
+  /// column families and writes pages together with them in one WriteBatch. Valid while the
+  /// store is open.
+  enum class column { pages, frontier, seen, hosts, meta };
+  rocksdb::DB* rocks() const { return db_.get(); }
+  rocksdb::ColumnFamilyHandle* handle(column c) const { return cfs_[static_cast<std::size_t>(c)]; }
+  bool read_only() const { return read_only_; }
+
  private:
   store() = default;
   std::string dir_;
