@@ -3,8 +3,10 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <charconv>
 #include <exception>
+#include <utility>
 
 namespace crawld::storage {
 namespace {
@@ -65,6 +67,22 @@ std::uint64_t parse_u64(const std::optional<std::string>& s) {
 
 std::string quoted(const store& db) { return "store '" + db.dir() + "'"; }
 
+constexpr int bloom_hashes = 7;
+
+/// Two independent 64-bit hashes of a URL (FNV-1a and a murmur-style finalizer of it with another
+/// basis); the filter's k positions are h1 + i*h2 (Kirsch-Mitzenmacher).
+std::pair<std::uint64_t, std::uint64_t> url_hashes(std::string_view url) {
+  std::uint64_t a = 1469598103934665603ull, b = 0x9e3779b97f4a7c15ull;
+  for (unsigned char c : url) {
+    a = (a ^ c) * 1099511628211ull;
+    b = (b ^ c) * 0xff51afd7ed558ccdull;
+  }
+  b ^= b >> 33;
+  b *= 0xc4ceb9fe1a85ec53ull;
+  b ^= b >> 29;
+  return {a, b | 1};
+}
+
 }  // namespace
 
 std::string encode_entry(const frontier_entry& e) {
@@ -117,7 +135,18 @@ result<std::unique_ptr<frontier>> frontier::open(std::shared_ptr<store> db, fron
   if (f->cfg_.window == 0)
     f->cfg_.window = 1;
   f->batch_ = std::make_unique<rocksdb::WriteBatch>();
+  f->bloom_.assign(std::max<std::uint64_t>(f->cfg_.bloom_urls, 1024) * 10 / 64 + 1, 0);
   auto* rdb = f->db_->rocks();
+  // The seen-set filter, from every URL seen so far (a resumed crawl).
+  {
+    rocksdb::ReadOptions ro;
+    ro.fill_cache = false;
+    std::unique_ptr<rocksdb::Iterator> it(rdb->NewIterator(ro, f->db_->handle(store::column::seen)));
+    for (it->SeekToFirst(); it->Valid(); it->Next())
+      f->bloom_add(it->key().ToString());
+    if (!it->status().ok())
+      return make_error(quoted(*f->db_) + ": cannot read the seen-set: " + it->status().ToString());
+  }
   // Hosts rows: next seq and admitted count.
   {
     std::unique_ptr<rocksdb::Iterator> it(rdb->NewIterator(rocksdb::ReadOptions(), f->db_->handle(store::column::hosts)));
@@ -170,7 +199,29 @@ frontier::~frontier() {
     (void)commit();
 }
 
+bool frontier::bloom_maybe(const std::string& url) const {
+  auto [h1, h2] = url_hashes(url);
+  const std::uint64_t bits = bloom_.size() * 64;
+  for (int i = 0; i < bloom_hashes; ++i) {
+    auto bit = (h1 + static_cast<std::uint64_t>(i) * h2) % bits;
+    if (!(bloom_[bit / 64] & (1ull << (bit % 64))))
+      return false;
+  }
+  return true;
+}
+
+void frontier::bloom_add(const std::string& url) {
+  auto [h1, h2] = url_hashes(url);
+  const std::uint64_t bits = bloom_.size() * 64;
+  for (int i = 0; i < bloom_hashes; ++i) {
+    auto bit = (h1 + static_cast<std::uint64_t>(i) * h2) % bits;
+    bloom_[bit / 64] |= 1ull << (bit % 64);
+  }
+}
+
 result<bool> frontier::known(const std::string& url) {
+  if (!bloom_maybe(url))
+    return false;
   if (batch_seen_.count(url))
     return true;
   rocksdb::PinnableSlice v;
@@ -198,6 +249,7 @@ result<bool> frontier::add(frontier_entry e) {
   batch_->Put(db_->handle(store::column::frontier), entry_key(e.host_key, e.seq), encode_entry(e));
   batch_ops_ += 2;
   batch_seen_.insert(e.url);
+  bloom_add(e.url);
   ++pending_total_;
   if (h.on_disk == 0 && h.window.size() < cfg_.window) {
     h.read_seq = e.seq + 1;

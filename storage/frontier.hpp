@@ -3,9 +3,11 @@
 /// memory does not grow with the number of URLs known, and so that a crawl can resume.
 ///
 /// Layout (docs/architecture.md, "Frontier and seen-set"):
-/// - `seen`:     normalized URL -> "" for every URL ever admitted (the seen-set). Lookups go to
-///               RocksDB, whose per-table Bloom filter (10 bits/key) answers most misses without
-///               reading a data block; URLs added since the last commit are checked in memory.
+/// - `seen`:     normalized URL -> "" for every URL ever admitted (the seen-set). In front of it
+///               an in-memory Bloom filter of fixed size (`bloom_urls` x 10 bits, 7 hashes; filled
+///               from `seen` at open) answers "new" for most new URLs without touching RocksDB;
+///               a "maybe" goes to the URLs added since the last commit, then a RocksDB Get. Past
+///               `bloom_urls` URLs the filter's false positives grow (more Gets), never its memory.
 /// - `frontier`: host_key '\0' seq(8 bytes big-endian) -> entry, for every admitted URL not yet
 ///               finished. Keys sort by host then admission order, so a host's URLs come back FIFO.
 /// - `hosts`:    host_key -> next seq and admitted count (for max_pages_per_host after a resume).
@@ -57,6 +59,7 @@ struct frontier_config {
   std::size_t window = 64;        ///< entries per host held in memory
   std::size_t batch_ops = 8192;   ///< `add`/`finish` commit on their own past this many writes
   bool store_pages = true;        ///< false: page records given to `finish` are dropped
+  std::uint64_t bloom_urls = 8'000'000;  ///< seen-set filter sized for this many URLs (10 MB)
 };
 
 class frontier {
@@ -123,6 +126,9 @@ class frontier {
   std::unique_ptr<rocksdb::WriteBatch> batch_;
   std::size_t batch_ops_ = 0;
   std::unordered_set<std::string> batch_seen_;  // URLs admitted since the last commit
+  std::vector<std::uint64_t> bloom_;            // seen-set filter, fixed size
+  bool bloom_maybe(const std::string& url) const;
+  void bloom_add(const std::string& url);
   std::uint64_t pending_total_ = 0;
   std::uint64_t known_ = 0, taken_ = 0;
   bool counters_dirty_ = false;
