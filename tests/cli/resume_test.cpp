@@ -142,6 +142,30 @@ TEST(resume, finished_crawl_has_nothing_to_resume) {
   EXPECT_EQ((*srv)->requests().size(), n) << "re-running a finished crawl on its store fetches nothing";
 }
 
+TEST(frontier_cli, max_pages_bounds_fetches_while_the_frontier_keeps_every_discovered_url) {
+  testsite::site_options so;
+  so.hosts = 1;
+  so.pages = 10;
+  so.port = 0;
+  so.first_address = "127.0.0.45";
+  auto srv = testsite::server::start(testsite::site(so), {});
+  ASSERT_TRUE(srv.ok()) << srv.message();
+  test::temp_dir dir;
+  auto r = test::run({"crawl", (*srv)->model().origin(0) + "/wide/0", "--max-pages", "3", "--db", dir / "db",
+                      "--stats-lines"},
+                     60s);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // /wide/0, /wide/1, /wide/2 fetched (1,000 new links each): 3,001 known, 2,998 left unfetched.
+  EXPECT_NE(r.out.find("crawled 3 pages"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("max_pages 2998"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("progress: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(" rss_mib "), std::string::npos) << r.err;
+  std::size_t pages = 0;
+  for (const auto& q : (*srv)->requests())
+    pages += q.target != "/robots.txt";
+  EXPECT_EQ(pages, 3u);
+}
+
 TEST(resume, store_without_a_saved_crawl_is_a_clear_error) {
   test::temp_dir dir;
   auto r = test::run({"resume", "--db", dir / "nothing"}, 30s);
