@@ -238,7 +238,28 @@ result<std::unique_ptr<store>> store::open(const std::string& dir, open_options 
 
   std::string version;
   const rocksdb::Status gs = raw->Get(rocksdb::ReadOptions(), meta, meta_format_key, &version);
-  if (gs.IsNotFound()) return make_error(q + " is not a crawld store (no format_version in meta)");
+  if (gs.IsNotFound()) {
+    // A creation killed between RocksDB creating the column families and our first write leaves
+    // them all empty: that is an empty crawld store (initialized now unless read-only), not a
+    // foreign database.
+    const auto empty_cf = [&](rocksdb::ColumnFamilyHandle* h) {
+      std::unique_ptr<rocksdb::Iterator> it(raw->NewIterator(rocksdb::ReadOptions(), h));
+      it->SeekToFirst();
+      return !it->Valid() && it->status().ok();
+    };
+    const bool all_ours = std::all_of(std::begin(cf_names), std::end(cf_names), exists_already);
+    if (!all_ours || !std::all_of(out->cfs_.begin(), out->cfs_.end(), empty_cf))
+      return make_error(q + " is not a crawld store (no format_version in meta)");
+    if (opts.read_only) return result<std::unique_ptr<store>>(std::move(out));
+    rocksdb::WriteBatch batch;
+    batch.Put(meta, meta_format_key, std::to_string(format_version));
+    batch.Put(meta, meta_created_key, std::to_string(now_ms()));
+    rocksdb::WriteOptions w;
+    w.sync = true;
+    const rocksdb::Status ws = raw->Write(w, &batch);
+    if (!ws.ok()) return make_error("cannot initialize store " + q + ": " + ws.ToString());
+    return result<std::unique_ptr<store>>(std::move(out));
+  }
   if (!gs.ok()) return make_error("cannot open store " + q + ": " + gs.ToString());
   int v = 0;
   const auto [end, perr] = std::from_chars(version.data(), version.data() + version.size(), v);
