@@ -240,15 +240,20 @@ result<std::unique_ptr<store>> store::open(const std::string& dir, open_options 
   const rocksdb::Status gs = raw->Get(rocksdb::ReadOptions(), meta, meta_format_key, &version);
   if (gs.IsNotFound()) {
     // A creation killed between RocksDB creating the column families and our first write leaves
-    // them all empty: that is an empty crawld store (initialized now unless read-only), not a
+    // them (and default) all empty: that is an empty crawld store (initialized now unless read-only), not a
     // foreign database.
     const auto empty_cf = [&](rocksdb::ColumnFamilyHandle* h) {
       std::unique_ptr<rocksdb::Iterator> it(raw->NewIterator(rocksdb::ReadOptions(), h));
       it->SeekToFirst();
       return !it->Valid() && it->status().ok();
     };
-    const bool all_ours = std::all_of(std::begin(cf_names), std::end(cf_names), exists_already);
-    if (!all_ours || !std::all_of(out->cfs_.begin(), out->cfs_.end(), empty_cf))
+    // (RocksDB creates the column families one by one, so any subset of ours may exist.)
+    const bool no_foreign = std::all_of(existing.begin(), existing.end(), [](const std::string& n) {
+      return n == rocksdb::kDefaultColumnFamilyName ||
+             std::find(std::begin(cf_names), std::end(cf_names), n) != std::end(cf_names);
+    });
+    if (!no_foreign || !empty_cf(raw->DefaultColumnFamily()) ||
+        !std::all_of(out->cfs_.begin(), out->cfs_.end(), empty_cf))
       return make_error(q + " is not a crawld store (no format_version in meta)");
     if (opts.read_only) return result<std::unique_ptr<store>>(std::move(out));
     rocksdb::WriteBatch batch;
