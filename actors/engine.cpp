@@ -3,11 +3,16 @@
 // runs on the cooperative scheduler) until the report arrives.
 #include "actors/engine.hpp"
 
+#include <stdlib.h>
+
 #include <atomic>
 #include <csignal>
+#include <cstdlib>
+#include <filesystem>
 #include <optional>
 
 #include "actors/messages.hpp"
+#include "storage/frontier.hpp"
 
 namespace crawld::actors {
 
@@ -44,13 +49,65 @@ result<prepared_job> prepare_job(const conf::crawl_options& in) {
     auto u = parse::parse_url(s);  // validated above
     pj.seeds.push_back(url_task{parse::normalize(*u), u->host_key(), 0, {}});
   }
-  if (!opts.db.empty()) {
+  // The frontier always lives in a store: the crawl's (--db), or a scratch one in $TMPDIR that
+  // holds no pages and is removed when the frontier is destroyed.
+  std::shared_ptr<storage::store> db;
+  std::string scratch;
+  storage::frontier_config fc;
+  {
+    std::string dir = opts.db;
+    if (dir.empty()) {
+      const char* tmp = std::getenv("TMPDIR");
+      std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/crawld-frontier-XXXXXX";
+      if (!mkdtemp(tmpl.data()))
+        return make_error("cannot create a scratch frontier directory in " + tmpl.substr(0, tmpl.rfind('/')));
+      dir = scratch = tmpl;
+      fc.store_pages = false;
+    }
     storage::open_options so;
     so.max_open_files = opts.store_max_open_files;
-    auto r = storage::store::open(opts.db, so);
-    if (!r)
+    auto r = storage::store::open(dir, so);
+    if (!r) {
+      if (!scratch.empty())
+        std::filesystem::remove_all(scratch);
       return r.err();
-    pj.db = std::move(*r);
+    }
+    db = std::move(*r);
+  }
+  auto fr = storage::frontier::open(db, fc);
+  if (!fr) {
+    if (!scratch.empty()) {
+      db.reset();
+      std::filesystem::remove_all(scratch);
+    }
+    return fr.err();
+  }
+  std::shared_ptr<storage::frontier> frontier = std::move(*fr);
+  if (!opts.db.empty()) {
+    // What `crawld resume --db DIR` needs to continue this crawl (app/resume_cmd.cpp).
+    if (!opts.command_line.empty()) {
+      std::string cmd;
+      for (const auto& a : opts.command_line)
+        cmd += a + '\0';
+      if (auto w = db->put_meta("command", cmd); !w)
+        return w.err();
+      (void)db->put_meta("command_cwd", opts.command_cwd);
+    }
+    if (auto w = db->put_meta("crawl_state", "running"); !w)
+      return w.err();
+    pj.db = std::move(db);
+    pj.frontier = std::move(frontier);
+  } else {
+    // The scratch store is the frontier's only: when the last owner lets go of the frontier the
+    // store closes, then its directory is removed.
+    db.reset();
+    auto* raw = frontier.get();
+    pj.frontier = std::shared_ptr<storage::frontier>(
+      raw, [inner = std::move(frontier), scratch](storage::frontier*) mutable {
+        inner.reset();
+        std::error_code ec;
+        std::filesystem::remove_all(scratch, ec);
+      });
   }
   // --warc: opened here so a bad path fails before the job starts.
   if (!opts.warc.empty()) {

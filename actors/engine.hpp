@@ -28,6 +28,7 @@ struct progress {
   std::uint64_t pages = 0;        ///< URLs requested and finished
   std::uint64_t queued = 0;       ///< admitted, not yet handed to a fetcher
   std::uint64_t in_flight = 0;    ///< handed to a fetcher, not yet finished
+  std::uint64_t known = 0;        ///< URLs ever admitted (the seen-set, across resumed runs)
   std::uint64_t failures = 0;
   double seconds = 0;
 };

@@ -15,6 +15,7 @@ struct job_state {
   conf::crawl_options opts;
   std::chrono::milliseconds grace{5000};
   std::shared_ptr<storage::store> db;
+  std::shared_ptr<storage::frontier> frontier;
   std::shared_ptr<const parse::scope> scope;
   caf::actor queue, limiter, semaphore, storage, parsers;
   std::shared_ptr<storage::warc_writer> warc_file;  // given before `run` when archiving
@@ -106,6 +107,10 @@ void close_and_report(job_actor self) {
   }
   self->send(st.storage, meta_atom::value, std::string("counters"), counters);
   self->send(st.storage, meta_atom::value, std::string("seconds"), std::to_string(r.seconds));
+  // "finished": a re-run or `crawld resume` has nothing to do; "interrupted" (or "running" after
+  // a crash): they continue from the frontier.
+  self->send(st.storage, meta_atom::value, std::string("crawl_state"),
+             std::string(r.interrupted || !st.error.empty() ? "interrupted" : "finished"));
   auto deliver = [self](std::string err) {
     auto& st = self->state;
     auto to = caf::actor_cast<caf::actor>(st.reporter);
@@ -116,7 +121,8 @@ void close_and_report(job_actor self) {
     else
       self->send(to, fail_atom::value, std::move(err));
   };
-  // The store first, then the WARC files (each closed even if the other failed).
+  // The queue writes its last batch and lets go of the store first, then the storage actor
+  // closes, then the WARC files (each closed even if another failed).
   auto close_warc = [self, deliver](std::string err) {
     if (!self->state.warc)
       return deliver(std::move(err));
@@ -126,9 +132,18 @@ void close_and_report(job_actor self) {
               deliver(!err.empty() ? err : "closing the WARC file failed: " + self->system().render(e));
             });
   };
-  self->request(st.storage, std::chrono::seconds(60), close_atom::value)
-    .then([close_warc](caf::ok_atom) { close_warc(""); },
-          [self, close_warc](caf::error& e) { close_warc("closing the store failed: " + self->system().render(e)); });
+  auto close_storage = [self, close_warc](std::string err) {
+    self->request(self->state.storage, std::chrono::seconds(60), close_atom::value)
+      .then([close_warc, err](caf::ok_atom) { close_warc(err); },
+            [self, close_warc, err](caf::error& e) {
+              close_warc(!err.empty() ? err : "closing the store failed: " + self->system().render(e));
+            });
+  };
+  self->request(st.queue, std::chrono::seconds(60), close_atom::value)
+    .then([close_storage](caf::ok_atom) { close_storage(""); },
+          [self, close_storage](caf::error& e) {
+            close_storage("writing the frontier failed: " + self->system().render(e));
+          });
 }
 
 void begin_stop(job_actor self) {
@@ -141,13 +156,15 @@ void begin_stop(job_actor self) {
 }
 
 caf::behavior job(job_actor self, conf::crawl_options opts, std::chrono::milliseconds grace,
-                  std::shared_ptr<storage::store> db, std::shared_ptr<const parse::scope> scope,
-                  std::vector<url_task> seeds, bool keep_events, caf::actor shared_semaphore) {
+                  std::shared_ptr<storage::store> db, std::shared_ptr<storage::frontier> fr,
+                  std::shared_ptr<const parse::scope> scope, std::vector<url_task> seeds, bool keep_events,
+                  caf::actor shared_semaphore) {
   auto& st = self->state;
   st.shared_semaphore = std::move(shared_semaphore);
   st.opts = std::move(opts);
   st.grace = grace;
   st.db = std::move(db);
+  st.frontier = std::move(fr);
   st.scope = std::move(scope);
   st.keep_events = keep_events;
   return {
@@ -177,7 +194,7 @@ caf::behavior job(job_actor self, conf::crawl_options opts, std::chrono::millise
       qc.park_after = o.park_after;
       qc.sitemaps = o.sitemaps;
       qc.sitemap_probe = o.sitemap_probe;
-      st.queue = spawn_queue(sys, st.limiter, self, std::move(qc));
+      st.queue = spawn_queue(sys, st.limiter, self, std::move(st.frontier), std::move(qc));
       if (st.paused)
         self->send(st.queue, pause_atom::value);
       st.storage = spawn_storage(sys, std::move(st.db), self);
@@ -253,6 +270,7 @@ caf::behavior job(job_actor self, conf::crawl_options opts, std::chrono::millise
             progress p;
             p.pages = st.report.pages;
             p.queued = qs.queued;
+            p.known = qs.known;
             p.in_flight = qs.in_flight;
             p.failures = st.report.outcomes.failures();
             p.seconds = elapsed_s(self);
@@ -344,10 +362,11 @@ caf::behavior job(job_actor self, conf::crawl_options opts, std::chrono::millise
 }  // namespace
 
 caf::actor spawn_job(caf::actor_system& sys, conf::crawl_options opts, std::chrono::milliseconds grace,
-                     std::shared_ptr<storage::store> db, std::shared_ptr<const parse::scope> scope,
-                     std::vector<url_task> seeds, bool keep_events, caf::actor shared_semaphore) {
-  return sys.spawn(job, std::move(opts), grace, std::move(db), std::move(scope), std::move(seeds),
-                   keep_events, std::move(shared_semaphore));
+                     std::shared_ptr<storage::store> db, std::shared_ptr<storage::frontier> fr,
+                     std::shared_ptr<const parse::scope> scope, std::vector<url_task> seeds,
+                     bool keep_events, caf::actor shared_semaphore) {
+  return sys.spawn(job, std::move(opts), grace, std::move(db), std::move(fr), std::move(scope),
+                   std::move(seeds), keep_events, std::move(shared_semaphore));
 }
 
 }  // namespace crawld::actors

@@ -5,8 +5,9 @@
 /// Flow (one URL): fetcher --next--> queue (replies when the rate limiter granted a host) ;
 /// fetcher --acquire--> semaphore ; --started--> rate_limiter (the gate) ; blocking GET ;
 /// fetcher --release--> semaphore, rate_limiter ; fetcher --parse--> parser pool ;
-/// parser --store--> storage ; parser --done--> queue (outlinks) and --page_done--> job, or
-/// parser --retry--> queue for a retryable failure. A host's first task is its robots.txt, which
+/// parser --done--> queue (record, outlinks, page_done: written in one batch with the frontier
+/// change; the queue forwards page_done to the job), or parser --retry--> queue for a retryable
+/// failure. A host's first task is its robots.txt, which
 /// the fetcher answers with --robots--> queue. The queue tells the job `idle` when every admitted
 /// URL is done.
 #include <cstdint>
@@ -24,6 +25,10 @@
 #include "storage/page.hpp"
 #include "storage/store.hpp"
 #include "storage/warc.hpp"
+
+namespace crawld::storage {
+class frontier;
+}
 
 namespace crawld::actors {
 
@@ -71,11 +76,12 @@ struct url_task {
   std::vector<std::string> chain;  ///< URLs that redirected here, in order
   std::uint8_t kind = 0;           ///< task_kind
   std::uint8_t attempt = 0;        ///< retries so far
+  std::uint64_t seq = 0;           ///< position in its host's frontier queue; 0: not in the frontier
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, url_task& x) {
-  return f(caf::meta::type_name("url_task"), x.url, x.host_key, x.depth, x.chain, x.kind, x.attempt);
+  return f(caf::meta::type_name("url_task"), x.url, x.host_key, x.depth, x.chain, x.kind, x.attempt, x.seq);
 }
 
 /// What a robots.txt fetch decided for a host (fetcher -> queue). Local only.
@@ -109,6 +115,7 @@ struct page_done {
 /// The queue's counters, for progress and the report.
 struct queue_stats {
   std::uint64_t admitted = 0, finished = 0, queued = 0, in_flight = 0, retries = 0;
+  std::uint64_t known = 0;  ///< URLs in the seen-set (all runs on this store)
   std::map<std::string, std::uint64_t> rejected;
   std::map<std::string, std::string> parked;  ///< host key -> why
 };
@@ -116,7 +123,7 @@ struct queue_stats {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, queue_stats& x) {
   return f(caf::meta::type_name("queue_stats"), x.admitted, x.finished, x.queued, x.in_flight,
-           x.retries, x.rejected, x.parked);
+           x.retries, x.rejected, x.parked, x.known);
 }
 
 struct queue_config {
@@ -163,25 +170,29 @@ caf::actor spawn_warc_writer(caf::actor_system& sys, std::shared_ptr<storage::wa
 
 caf::actor spawn_semaphore(caf::actor_system& sys, int permits);
 caf::actor spawn_rate_limiter(caf::actor_system& sys, limiter_config cfg);
-caf::actor spawn_queue(caf::actor_system& sys, caf::actor limiter, caf::actor job, queue_config cfg);
+caf::actor spawn_queue(caf::actor_system& sys, caf::actor limiter, caf::actor job,
+                       std::shared_ptr<storage::frontier> fr, queue_config cfg);
 caf::actor spawn_storage(caf::actor_system& sys, std::shared_ptr<storage::store> st, caf::actor job);
 caf::actor spawn_parser_pool(caf::actor_system& sys, int n, parser_config cfg, caf::actor queue,
                              caf::actor storage, caf::actor job);
 /// `shared_semaphore`: when set (a runtime's global bound), the job's fetchers use it instead of
 /// a semaphore of their own.
 caf::actor spawn_job(caf::actor_system& sys, conf::crawl_options opts, std::chrono::milliseconds grace,
-                     std::shared_ptr<storage::store> db, std::shared_ptr<const parse::scope> scope,
-                     std::vector<url_task> seeds, bool keep_events, caf::actor shared_semaphore = {});
+                     std::shared_ptr<storage::store> db, std::shared_ptr<storage::frontier> fr,
+                     std::shared_ptr<const parse::scope> scope, std::vector<url_task> seeds,
+                     bool keep_events, caf::actor shared_semaphore = {});
 
-/// A job's inputs built from its options: the scope, the seeds as tasks and the open store.
+/// A job's inputs built from its options: the scope, the seeds as tasks, the open store and the
+/// frontier (in the store, or in a scratch store removed when the frontier is destroyed).
 struct prepared_job {
   conf::crawl_options opts;
   std::shared_ptr<const parse::scope> scope;
   std::vector<url_task> seeds;
   std::shared_ptr<storage::store> db;
+  std::shared_ptr<storage::frontier> frontier;
   std::shared_ptr<storage::warc_writer> warc;  ///< --warc: open, handed to the job before `run`
 };
-/// Validates the options, builds the scope and seeds and opens the store (engine.cpp).
+/// Validates the options, builds the scope and seeds and opens the store and frontier (engine.cpp).
 result<prepared_job> prepare_job(const conf::crawl_options& opts);
 caf::actor spawn_fetcher(caf::actor_system& sys, fetch::options opts,
                          std::shared_ptr<fetch::connection_pool> pool, int window, caf::actor queue,

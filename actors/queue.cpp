@@ -1,27 +1,34 @@
-// The queue actor: the URL frontier.
+// The queue actor: the URL frontier, over storage::frontier (RocksDB-backed, bounded window).
 //
-// Admits URLs (dedup on a fingerprint of the normalized URL, the max-pages caps, robots.txt),
-// keeps one FIFO per host, asks the rate limiter for one grant per host at a time, and hands a URL
-// to a fetcher only for a host holding a grant. A host's first task is its robots.txt; its other
-// URLs wait until the rules are known, then the disallowed ones finish as robots_denied without
-// a request. It counts consecutive failures per host and parks a host that keeps failing (its
-// URLs finish as host_parked), so one dead host never stalls the crawl. It knows how many
-// admitted URLs are unfinished, so it detects the end of the crawl and tells the job.
+// Admits URLs (dedup against the persistent seen-set, the per-host cap), keeps them per host in
+// the frontier, asks the rate limiter for one grant per host at a time, and hands a URL to a
+// fetcher only for a host holding a grant. A host's first task is its robots.txt; its other URLs
+// wait until the rules are known, then the disallowed ones finish as robots_denied without a
+// request (checked when taken out of the frontier). It counts consecutive failures per host and
+// parks a host that keeps failing (its URLs finish as host_parked), so one dead host never stalls
+// the crawl. `max_pages` bounds the URLs taken out of the frontier (fetched or robots-denied), not
+// those admitted. The crawl ends when nothing is pending or in flight, or the cap is reached.
+//
+// Detached (its own thread): the frontier does blocking RocksDB reads and writes. A finished URL's
+// page record, its outlinks' admission and its removal from the frontier go into one WriteBatch
+// (see storage/frontier.hpp), written every 50 ms or when large, so the store is always a cut a
+// resumed crawl can continue from.
 #include <deque>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "actors/messages.hpp"
+#include "storage/frontier.hpp"
 
 namespace crawld::actors {
 namespace {
 
 using steady = std::chrono::steady_clock;
 
+constexpr auto commit_every = std::chrono::milliseconds(50);
+
 enum class robots_state { unknown, fetching, ready };
 
 struct host_queue {
-  std::deque<url_task> urls;
   bool asked = false;  // a grant request is outstanding at the rate limiter
   int tokens = 0;      // grants received, not yet used
   robots_state robots = robots_state::unknown;
@@ -29,7 +36,6 @@ struct host_queue {
   int robots_attempts = 0;
   std::shared_ptr<const fetch::robots> rules;
   steady::time_point robots_at{};
-  std::uint64_t admitted = 0;    // for max_pages_per_host
   int failures = 0;              // consecutive failed fetches
   std::string parked;            // why, when parked
   fetch::outcome denied_as = fetch::outcome::robots_denied;  // unreachable hosts: network_error/timeout
@@ -39,28 +45,20 @@ struct host_queue {
 struct queue_state {
   caf::actor limiter, job;
   queue_config cfg;
+  std::shared_ptr<storage::frontier> fr;         // null once closed
   std::unordered_map<std::string, host_queue> hosts;
   std::deque<std::string> ready;                 // one entry per token, in grant order
   std::deque<caf::response_promise> waiting;     // fetchers asking for work
-  std::unordered_set<std::uint64_t> seen;        // fingerprints of admitted URLs
   queue_stats stats;
+  bool started = false;  // hosts with work on disk (a resumed crawl) were scheduled
   bool stopping = false;
   bool ended = false;
   bool paused = false;  // hand out nothing; `next` requests wait (daemon pause)
+  bool failed = false;   // the frontier reported an error: the crawl stops
+  bool timer = false;    // a commit tick is scheduled
 };
 
 using queue_actor = caf::stateful_actor<queue_state>*;
-
-std::uint64_t fingerprint(const std::string& url) {
-  // FNV-1a, 64 bit: stable across runs (std::hash need not be), good enough for dedup of
-  // millions of URLs (collision chance ~ n^2 / 2^65).
-  std::uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : url) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
 
 /// Path and query of a normalized absolute URL ("/" when it has no path).
 std::string request_target(const std::string& url) {
@@ -69,19 +67,64 @@ std::string request_target(const std::string& url) {
   return start == std::string::npos ? "/" : url.substr(start);
 }
 
-bool robots_pending(const host_queue& h) { return h.robots != robots_state::ready; }
-
-/// URLs of the host that may be handed out now.
-std::size_t available(const host_queue& h) {
-  if (h.robots_task)
-    return 1;
-  return robots_pending(h) ? 0 : h.urls.size();
+storage::frontier_entry to_entry(const url_task& t) {
+  return storage::frontier_entry{t.url, t.host_key, t.depth, t.chain, t.kind, t.seq, t.attempt};
 }
 
-url_task hand_out(queue_actor self, const std::string& key);
+url_task to_task(storage::frontier_entry&& e) {
+  url_task t{std::move(e.url), std::move(e.host_key), e.depth, std::move(e.chain), e.kind, e.attempt};
+  t.seq = e.seq;
+  return t;
+}
 
-/// Whether a token of the host can still be used (its URLs may have been parked meanwhile).
-bool has_work(const host_queue& h) { return h.robots_task || (!robots_pending(h) && !h.urls.empty()); }
+/// Reports a frontier error to the job (once) and stops handing out work.
+template <class T>
+bool check(queue_actor self, const result<T>& r) {
+  if (r)
+    return true;
+  auto& st = self->state;
+  if (!st.failed) {
+    st.failed = true;
+    st.stopping = true;
+    self->send(st.job, fail_atom::value, r.message());
+  }
+  return false;
+}
+
+/// Writes the pending batch soon (every write of the frontier goes through one batch).
+void schedule_commit(queue_actor self) {
+  auto& st = self->state;
+  if (st.timer || !st.fr)
+    return;
+  st.timer = true;
+  self->delayed_send(self, commit_every, tick_atom::value);
+}
+
+bool cap_reached(const queue_state& st) {
+  return st.cfg.max_pages > 0 && st.fr && st.fr->taken() >= st.cfg.max_pages;
+}
+
+bool robots_pending(const host_queue& h) { return h.robots != robots_state::ready; }
+
+/// Whether a token of the host can be used now (its URLs may have been parked meanwhile).
+bool has_work(queue_actor self, const std::string& key, const host_queue& h) {
+  auto& st = self->state;
+  if (!st.fr || cap_reached(st))
+    return false;
+  if (h.robots_task)
+    return true;
+  return !robots_pending(h) && h.parked.empty() && st.fr->pending(key) > 0;
+}
+
+std::optional<url_task> take(queue_actor self, const std::string& key);
+void check_end(queue_actor self);
+
+/// URLs of the host that may be handed out now.
+std::uint64_t available(queue_actor self, const std::string& key, const host_queue& h) {
+  if (!has_work(self, key, h))
+    return 0;
+  return h.robots_task ? 1 : self->state.fr->pending(key);
+}
 
 /// Gives an unusable token back to the rate limiter.
 void return_token(queue_actor self, const std::string& key) {
@@ -93,7 +136,7 @@ void return_token(queue_actor self, const std::string& key) {
 // Asks the rate limiter for the host unless a request is out or every available URL has a token.
 void ask(queue_actor self, const std::string& key) {
   auto& h = self->state.hosts[key];
-  if (h.asked || available(h) <= static_cast<std::size_t>(h.tokens))
+  if (h.asked || available(self, key, h) <= static_cast<std::uint64_t>(std::max(h.tokens, 0)))
     return;
   h.asked = true;
   self->request(self->state.limiter, caf::infinite, grant_atom::value, key)
@@ -102,43 +145,30 @@ void ask(queue_actor self, const std::string& key) {
       auto& h = st.hosts[key];
       h.asked = false;
       ++h.tokens;
-      if (!has_work(h)) {
+      if (!has_work(self, key, h) || st.stopping) {
         return_token(self, key);
-      } else if (!st.waiting.empty() && !st.stopping && !st.paused) {
-        auto rp = std::move(st.waiting.front());
-        st.waiting.pop_front();
-        rp.deliver(hand_out(self, key));
+      } else if (!st.waiting.empty() && !st.paused) {
+        if (auto t = take(self, key)) {
+          auto rp = std::move(st.waiting.front());
+          st.waiting.pop_front();
+          rp.deliver(std::move(*t));
+        } else {
+          check_end(self);  // taking may have finished the last URLs (robots-denied)
+        }
       } else {
         st.ready.push_back(key);
       }
     });
 }
 
-url_task hand_out(queue_actor self, const std::string& key) {
-  auto& st = self->state;
-  auto& h = st.hosts[key];
-  --h.tokens;
-  ++st.stats.in_flight;
-  url_task t;
-  if (h.robots_task) {
-    h.robots_task = false;
-    t.url = parse::normalize(key + "/robots.txt").value_or(key + "/robots.txt");
-    t.host_key = key;
-    t.kind = static_cast<std::uint8_t>(task_kind::robots);
-  } else {
-    t = std::move(h.urls.front());
-    h.urls.pop_front();
-    --st.stats.queued;
-  }
-  ask(self, key);
-  return t;
-}
-
-/// Reports an admitted URL finished without a request.
+/// Reports an admitted URL finished without a request, and removes it from the frontier.
 void finish_unfetched(queue_actor self, const url_task& t, fetch::outcome o, std::string detail,
                       bool unreachable = false) {
   auto& st = self->state;
   ++st.stats.finished;
+  if (st.fr && t.seq != 0)
+    check(self, st.fr->finish(to_entry(t), nullptr));
+  schedule_commit(self);
   page_done d;
   d.event = fetch_event{t.url, o, 0, 0, std::chrono::microseconds(0), std::move(detail)};
   d.seed = t.depth == 0 && t.chain.empty() && t.kind == 0;
@@ -154,11 +184,18 @@ void park(queue_actor self, const std::string& key, std::string why) {
     return;
   h.parked = why;
   st.stats.parked[key] = why;
-  for (auto& t : h.urls) {
-    --st.stats.queued;
-    finish_unfetched(self, t, fetch::outcome::host_parked, why);
+}
+
+/// Finishes every pending URL of a parked host (each `host_parked`, no request).
+void drain_parked(queue_actor self, const std::string& key) {
+  auto& st = self->state;
+  auto& h = st.hosts[key];
+  while (st.fr) {
+    auto e = st.fr->pop(key);
+    if (!check(self, e) || !*e)
+      break;
+    finish_unfetched(self, to_task(std::move(**e)), fetch::outcome::host_parked, h.parked);
   }
-  h.urls.clear();
 }
 
 void start_robots(queue_actor self, const std::string& key) {
@@ -168,47 +205,91 @@ void start_robots(queue_actor self, const std::string& key) {
   ask(self, key);
 }
 
-void admit_one(queue_actor self, url_task& t) {
+/// Takes the host's next URL out of the frontier for a fetcher, using the host's token; robots.txt
+/// first. URLs robots.txt disallows finish here without a request. nullopt (the token given back)
+/// when the host has nothing left to hand out.
+std::optional<url_task> take(queue_actor self, const std::string& key) {
   auto& st = self->state;
-  if (!st.seen.insert(fingerprint(t.url)).second) {
-    ++st.stats.rejected["duplicate"];
-    return;
-  }
-  if (st.cfg.max_pages > 0 && st.stats.admitted >= st.cfg.max_pages) {
-    ++st.stats.rejected["max_pages"];
-    return;
-  }
-  auto key = t.host_key;
   auto& h = st.hosts[key];
-  if (st.cfg.max_pages_per_host > 0 && h.admitted >= st.cfg.max_pages_per_host) {
-    ++st.stats.rejected["max_pages_per_host"];
-    return;
+  std::optional<url_task> out;
+  if (h.robots_task) {
+    h.robots_task = false;
+    url_task t;
+    t.url = parse::normalize(key + "/robots.txt").value_or(key + "/robots.txt");
+    t.host_key = key;
+    t.kind = static_cast<std::uint8_t>(task_kind::robots);
+    out = std::move(t);
+  } else {
+    while (!out && st.fr && !cap_reached(st) && !robots_pending(h) && h.parked.empty()) {
+      auto e = st.fr->pop(key);
+      if (!check(self, e) || !*e)
+        break;
+      st.fr->count_taken(1);
+      auto t = to_task(std::move(**e));
+      if (st.cfg.obey_robots && h.rules) {
+        auto v = h.rules->check(st.cfg.agent, request_target(t.url));
+        if (!v.allowed) {
+          finish_unfetched(self, t, h.denied_as,
+                           !h.denied_why.empty() ? h.denied_why
+                           : v.rule              ? "disallow: " + v.rule->pattern
+                                                 : "robots.txt",
+                           h.denied_as != fetch::outcome::robots_denied);
+          continue;
+        }
+      }
+      out = std::move(t);
+    }
   }
-  ++st.stats.admitted;
-  ++h.admitted;
+  if (!out) {
+    return_token(self, key);
+    return out;
+  }
+  --h.tokens;
+  ++st.stats.in_flight;
+  ask(self, key);
+  return out;
+}
+
+/// Schedules a host that has work: robots.txt first unless known (or not obeyed).
+void wake(queue_actor self, const std::string& key) {
+  auto& st = self->state;
+  auto& h = st.hosts[key];
   if (!h.parked.empty())
-    return finish_unfetched(self, t, fetch::outcome::host_parked, h.parked);
+    return drain_parked(self, key);
   if (st.cfg.obey_robots) {
     if (h.robots == robots_state::ready && steady::now() - h.robots_at > st.cfg.robots_ttl)
       h.robots = robots_state::unknown;  // cached rules expired: fetch again first
-    if (h.robots == robots_state::ready) {
-      auto v = h.rules->check(st.cfg.agent, request_target(t.url));
-      if (!v.allowed)
-        return finish_unfetched(self, t, h.denied_as,
-                                !h.denied_why.empty() ? h.denied_why
-                                : v.rule              ? "disallow: " + v.rule->pattern
-                                                      : "robots.txt",
-                                h.denied_as != fetch::outcome::robots_denied);
-    }
   } else {
     h.robots = robots_state::ready;
   }
-  ++st.stats.queued;
-  h.urls.push_back(std::move(t));
   if (h.robots == robots_state::unknown)
     start_robots(self, key);
   else
     ask(self, key);
+}
+
+void admit_one(queue_actor self, url_task& t) {
+  auto& st = self->state;
+  if (!st.fr)
+    return;
+  auto key = t.host_key;
+  if (st.cfg.max_pages_per_host > 0 && st.fr->admitted(key) >= st.cfg.max_pages_per_host) {
+    auto k = st.fr->known(t.url);
+    if (!check(self, k))
+      return;
+    ++st.stats.rejected[*k ? "duplicate" : "max_pages_per_host"];
+    return;
+  }
+  auto added = st.fr->add(to_entry(t));
+  if (!check(self, added))
+    return;
+  if (!*added) {
+    ++st.stats.rejected["duplicate"];
+    return;
+  }
+  ++st.stats.admitted;
+  schedule_commit(self);
+  wake(self, key);
 }
 
 void admit(queue_actor self, std::vector<url_task>& tasks) {
@@ -216,12 +297,24 @@ void admit(queue_actor self, std::vector<url_task>& tasks) {
     admit_one(self, t);
 }
 
+/// A resumed crawl: the hosts with URLs on disk get scheduled like newly admitted ones.
+void start(queue_actor self) {
+  auto& st = self->state;
+  if (st.started || !st.fr)
+    return;
+  st.started = true;
+  st.stats.admitted += st.fr->pending_total();
+  for (const auto& key : st.fr->hosts_with_work())
+    wake(self, key);
+}
+
 // Tells waiting fetchers there is no more work and reports the end to the job, once.
 void check_end(queue_actor self) {
   auto& st = self->state;
   if (st.ended)
     return;
-  bool end = st.stopping ? st.stats.in_flight == 0 : st.stats.finished == st.stats.admitted;
+  bool nothing_left = !st.fr || st.fr->pending_total() == 0 || cap_reached(st);
+  bool end = st.stats.in_flight == 0 && (st.stopping || nothing_left);
   if (st.stopping || end) {
     while (!st.waiting.empty()) {
       st.waiting.front().deliver(url_task{});
@@ -230,6 +323,8 @@ void check_end(queue_actor self) {
   }
   if (end) {
     st.ended = true;
+    if (st.fr)
+      check(self, st.fr->commit());
     if (st.stopping)
       self->send(st.job, drained_atom::value);
     else
@@ -241,8 +336,10 @@ void count_result(queue_actor self, const std::string& key, bool failed) {
   auto& st = self->state;
   auto& h = st.hosts[key];
   h.failures = failed ? h.failures + 1 : 0;
-  if (h.failures >= st.cfg.park_after)
+  if (h.failures >= st.cfg.park_after) {
     park(self, key, std::to_string(h.failures) + " consecutive failures");
+    drain_parked(self, key);
+  }
 }
 
 void on_robots(queue_actor self, const std::string& key, robots_result& r) {
@@ -259,31 +356,18 @@ void on_robots(queue_actor self, const std::string& key, robots_result& r) {
   h.robots = robots_state::ready;
   h.robots_at = steady::now();
   h.rules = r.rules ? r.rules : std::make_shared<const fetch::robots>(fetch::robots::allow_all());
-  std::string why = !r.temporary ? ""
-                    : r.no_response ? "host unreachable: " + r.detail
-                                    : "robots.txt unavailable (" + r.detail + ")";
-  auto denied = r.temporary ? r.failure : fetch::outcome::robots_denied;
-  h.denied_as = denied;
-  h.denied_why = why;
+  h.denied_why = !r.temporary ? ""
+                 : r.no_response ? "host unreachable: " + r.detail
+                                 : "robots.txt unavailable (" + r.detail + ")";
+  h.denied_as = r.temporary ? r.failure : fetch::outcome::robots_denied;
   if (auto delay = h.rules->crawl_delay(st.cfg.agent)) {
-    if (*delay > st.cfg.max_crawl_delay)
+    if (*delay > st.cfg.max_crawl_delay) {
       park(self, key, "crawl-delay " + std::to_string(delay->count() / 1000.0) + " s above the maximum");
-    else
-      self->send(st.limiter, delay_atom::value, key, static_cast<std::int64_t>(delay->count()));
-  }
-  std::deque<url_task> keep;
-  for (auto& t : h.urls) {
-    auto v = h.rules->check(st.cfg.agent, request_target(t.url));
-    if (v.allowed) {
-      keep.push_back(std::move(t));
+      drain_parked(self, key);
     } else {
-      --st.stats.queued;
-      finish_unfetched(self, t, denied,
-                       !why.empty() ? why : v.rule ? "disallow: " + v.rule->pattern : "robots.txt",
-                       r.temporary && r.no_response);
+      self->send(st.limiter, delay_atom::value, key, static_cast<std::int64_t>(delay->count()));
     }
   }
-  h.urls.swap(keep);
   if ((st.cfg.sitemaps || st.cfg.sitemap_probe) && !r.temporary) {
     std::vector<std::string> found;
     if (st.cfg.sitemaps)
@@ -301,16 +385,31 @@ void on_robots(queue_actor self, const std::string& key, robots_result& r) {
   check_end(self);
 }
 
-caf::behavior queue(queue_actor self, caf::actor limiter, caf::actor job, queue_config cfg) {
+queue_stats snapshot(queue_actor self) {
+  auto& st = self->state;
+  queue_stats s = st.stats;
+  if (st.fr) {
+    s.queued = st.fr->pending_total();
+    s.known = st.fr->known_total();
+    if (cap_reached(st) && s.queued > 0)
+      s.rejected["max_pages"] += s.queued;  // known, left in the frontier by --max-pages
+  }
+  return s;
+}
+
+caf::behavior queue(queue_actor self, caf::actor limiter, caf::actor job,
+                    std::shared_ptr<storage::frontier> fr, queue_config cfg) {
   auto& st = self->state;
   st.limiter = std::move(limiter);
   st.job = std::move(job);
+  st.fr = std::move(fr);
   st.cfg = std::move(cfg);
   return {
     // Seeds; replies once admitted so the job starts fetchers after the frontier has work.
     [self](add_atom, std::vector<url_task>& tasks) {
       if (self->state.ended)
         return self->state.stats.admitted;  // the crawl is over: nothing would fetch them
+      start(self);
       admit(self, tasks);
       check_end(self);
       return self->state.stats.admitted;
@@ -322,25 +421,39 @@ caf::behavior queue(queue_actor self, caf::actor limiter, caf::actor job, queue_
       while (!st.paused && !st.ready.empty()) {
         auto key = std::move(st.ready.front());
         st.ready.pop_front();
-        if (has_work(st.hosts[key]))
-          return hand_out(self, key);
-        return_token(self, key);
+        if (has_work(self, key, st.hosts[key])) {
+          if (auto t = take(self, key))
+            return std::move(*t);
+        } else {
+          return_token(self, key);
+        }
       }
+      check_end(self);  // taking may have finished the last URLs (robots-denied)
+      if (st.ended)
+        return url_task{};
       auto rp = self->make_response_promise();
       st.waiting.push_back(rp);
       return rp;
     },
-    // A handed-out URL is finished (stored or failed for good); `links` are its admissible outlinks.
-    [self](done_atom, const std::string& key, bool failed, std::vector<url_task>& links) {
+    // A handed-out URL is finished: its record (stored unless a dry run), its admissible outlinks
+    // and its removal from the frontier go into one batch; then the job hears of it.
+    [self](done_atom, url_task& t, bool failed, std::vector<url_task>& links,
+           storage::page_record& rec, page_done& d) {
       auto& st = self->state;
       admit(self, links);
+      if (st.fr)
+        check(self, st.fr->finish(to_entry(t), &rec));
+      schedule_commit(self);
       ++st.stats.finished;
       if (st.stats.in_flight > 0)
         --st.stats.in_flight;
-      count_result(self, key, failed);
+      self->send(st.job, std::move(d));
+      count_result(self, t.host_key, failed);
       check_end(self);
+      return caf::ok_atom::value;
     },
     // A retryable failure: back to the front of its host's queue (the limiter backs off the host).
+    // It stays in the frontier on disk until finished, so a stop or crash keeps it for a resume.
     [self](retry_atom, url_task& t, page_done& d) {
       auto& st = self->state;
       if (st.stats.in_flight > 0)
@@ -348,13 +461,18 @@ caf::behavior queue(queue_actor self, caf::actor limiter, caf::actor job, queue_
       auto key = t.host_key;
       count_result(self, key, true);
       auto& h = st.hosts[key];
-      if (!h.parked.empty() || st.stopping) {
+      if (!h.parked.empty()) {
         ++st.stats.finished;  // give up: report the last attempt's outcome
+        if (st.fr && t.seq != 0)
+          check(self, st.fr->finish(to_entry(t), nullptr));
+        schedule_commit(self);
         self->send(st.job, std::move(d));
+      } else if (st.stopping || !st.fr) {
+        // left in the frontier for a resume
       } else {
         ++st.stats.retries;
-        ++st.stats.queued;
-        h.urls.push_front(std::move(t));
+        st.fr->push_front(to_entry(t));
+        st.fr->count_taken(-1);
         ask(self, key);
       }
       check_end(self);
@@ -365,11 +483,17 @@ caf::behavior queue(queue_actor self, caf::actor limiter, caf::actor job, queue_
       if (!self->state.stopping)
         start_robots(self, key);
     },
+    [self](tick_atom) {
+      auto& st = self->state;
+      st.timer = false;
+      if (st.fr)
+        check(self, st.fr->commit());
+    },
     [self](stop_atom) {
       self->state.stopping = true;
       check_end(self);
     },
-    [self](stats_atom) { return self->state.stats; },
+    [self](stats_atom) { return snapshot(self); },
     // Pause: grants pile up in `ready` and fetchers wait; resume serves them.
     [self](pause_atom) { self->state.paused = true; },
     [self](resume_atom) {
@@ -378,22 +502,38 @@ caf::behavior queue(queue_actor self, caf::actor limiter, caf::actor job, queue_
       while (!st.stopping && !st.waiting.empty() && !st.ready.empty()) {
         auto key = std::move(st.ready.front());
         st.ready.pop_front();
-        if (!has_work(st.hosts[key])) {
+        if (!has_work(self, key, st.hosts[key])) {
           return_token(self, key);
           continue;
         }
-        auto rp = std::move(st.waiting.front());
-        st.waiting.pop_front();
-        rp.deliver(hand_out(self, key));
+        if (auto t = take(self, key)) {
+          auto rp = std::move(st.waiting.front());
+          st.waiting.pop_front();
+          rp.deliver(std::move(*t));
+        }
       }
+      check_end(self);
+    },
+    // End of the crawl: writes and syncs the frontier and lets go of the store.
+    [self](close_atom) -> caf::result<caf::ok_atom> {
+      auto& st = self->state;
+      caf::result<caf::ok_atom> res{caf::ok_atom::value};
+      if (st.fr) {
+        st.stats = snapshot(self);  // the last figures stay readable after the store is let go
+        if (auto r = st.fr->sync(); !r)
+          res = caf::make_error(caf::sec::runtime_error, r.message());
+        st.fr.reset();
+      }
+      return res;
     },
   };
 }
 
 }  // namespace
 
-caf::actor spawn_queue(caf::actor_system& sys, caf::actor limiter, caf::actor job, queue_config cfg) {
-  return sys.spawn(queue, std::move(limiter), std::move(job), std::move(cfg));
+caf::actor spawn_queue(caf::actor_system& sys, caf::actor limiter, caf::actor job,
+                       std::shared_ptr<storage::frontier> fr, queue_config cfg) {
+  return sys.spawn<caf::detached>(queue, std::move(limiter), std::move(job), std::move(fr), std::move(cfg));
 }
 
 }  // namespace crawld::actors

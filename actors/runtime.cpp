@@ -140,7 +140,8 @@ result<job_handle> runtime::start_job(const conf::crawl_options& opts, std::chro
   auto h = std::make_shared<job_handle::impl>();
   h->sys = impl_->sys.get();
   h->last.latency.counts.assign(latency_histogram::bounds().size() + 1, 0);
-  h->job = spawn_job(*impl_->sys, std::move(pj->opts), stop_grace, std::move(pj->db), std::move(pj->scope),
+  h->job = spawn_job(*impl_->sys, std::move(pj->opts), stop_grace, std::move(pj->db), std::move(pj->frontier),
+                     std::move(pj->scope),
                      std::move(pj->seeds), keep_events, impl_->semaphore);
   if (pj->warc)  // enqueued before the keeper exists, so before its `run`
     caf::anon_send(h->job, warc_atom::value, std::move(pj->warc));

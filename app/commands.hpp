@@ -15,10 +15,13 @@ struct crawl_flags {
   bool quiet = false;
   bool verbose = false;
   bool fail_exit = false;  ///< exit 3 when any URL failed (set by --urls: a download list)
+  bool stats_lines = false;  ///< a "progress:" line with RSS and known URLs on stderr every second
 };
 
 int cmd_crawl(conf::crawl_options opts, const crawl_flags& flags);
 int cmd_stats(const std::string& db, int top);
+/// Re-runs the crawl command saved in the store (exec); returns only on error or a finished crawl.
+int cmd_resume(const std::string& db);
 int cmd_url(const std::string& base, const std::vector<std::string>& hrefs);
 int cmd_links(const std::string& file, const std::string& base);
 /// `hostile_addr` non-empty: also serve testsite/hostile.hpp's endpoints there (same port).

@@ -3,7 +3,10 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <iostream>
+#include <memory>
 #include <sstream>
 
 #include "actors/engine.hpp"
@@ -15,6 +18,16 @@
 namespace crawld::app {
 
 namespace {
+
+/// Resident set size of this process (VmRSS), MiB; 0 when unreadable.
+double rss_mib() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmRSS:", 0) == 0)
+      return std::strtod(line.c_str() + 6, nullptr) / 1024.0;
+  return 0;
+}
 
 std::string human_bytes(std::uint64_t b) {
   char buf[32];
@@ -90,6 +103,23 @@ int cmd_crawl(conf::crawl_options opts, const crawl_flags& flags) {
                     static_cast<unsigned long long>(p.failures));
       std::fputs(line, stderr);
       std::fflush(stderr);
+    };
+  }
+  if (flags.stats_lines) {
+    auto inner = h.on_progress;
+    auto last = std::make_shared<double>(-1);
+    h.on_progress = [inner, last](const actors::progress& p) {
+      if (inner)
+        inner(p);
+      if (p.seconds - *last < 1.0)
+        return;
+      *last = p.seconds;
+      char line[200];
+      std::snprintf(line, sizeof line, "progress: %.1f s pages %llu known %llu queued %llu in_flight %llu rss_mib %.1f\n",
+                    p.seconds, static_cast<unsigned long long>(p.pages), static_cast<unsigned long long>(p.known),
+                    static_cast<unsigned long long>(p.queued), static_cast<unsigned long long>(p.in_flight),
+                    rss_mib());
+      std::fputs(line, stderr);
     };
   }
   if (flags.verbose) {

@@ -1,4 +1,5 @@
 // crawld's command line: the only translation unit that includes CLI11 (slow to compile).
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -75,7 +76,7 @@ int main(int argc, char** argv) {
                     "Read URLs from a file, one per line ('-': stdin); with --depth 0 fetch exactly those. "
                     "Exit 3 when any of them failed");
   crawl->add_option("--depth", co.max_depth, "Maximum link depth from the seeds (-1: unlimited)")->capture_default_str();
-  crawl->add_option("--max-pages", co.max_pages, "Stop admitting URLs after this many (0: unlimited)")->capture_default_str();
+  crawl->add_option("--max-pages", co.max_pages, "Fetch at most this many URLs (0: unlimited); more may be known")->capture_default_str();
   crawl->add_option("--concurrency", co.concurrency, "Requests in flight in total")->capture_default_str();
   crawl->add_option("--per-host", co.per_host, "Requests in flight per host")->capture_default_str();
   crawl->add_option("--delay", delay_ms, "Minimum milliseconds between request starts to one host")->capture_default_str();
@@ -116,6 +117,7 @@ int main(int argc, char** argv) {
   crawl->add_flag("--warc-dedup", co.warc_dedup, "Write a revisit record for a payload already archived under another URL");
   crawl->add_flag("-q,--quiet", cf.quiet, "No progress line and no summary");
   crawl->add_flag("-v,--verbose", cf.verbose, "One line per finished URL");
+  crawl->add_flag("--stats-lines", cf.stats_lines, "Every second a 'progress:' line on stderr: pages, known URLs, queued, RSS");
 
   // run
   std::string job_path;
@@ -126,6 +128,7 @@ int main(int argc, char** argv) {
   run->add_flag("--check", job_check, "Only validate the job file");
   run->add_flag("-q,--quiet", jf.quiet, "No progress line and no summary");
   run->add_flag("-v,--verbose", jf.verbose, "One line per finished URL");
+  run->add_flag("--stats-lines", jf.stats_lines, "Every second a 'progress:' line on stderr: pages, known URLs, queued, RSS");
   // Flags that override the job file's values (only when given).
   conf::crawl_options ro;
   long long run_delay_ms = 0;
@@ -141,6 +144,11 @@ int main(int argc, char** argv) {
   std::string serve_config;
   auto* serve = cli.add_subcommand("serve", "Run the crawl daemon: HTTP control API, metrics, status page (docs/api.md)");
   serve->add_option("--config", serve_config, "Daemon config file (TOML; see deploy/crawld.toml)")->required();
+
+  // resume
+  std::string resume_db;
+  auto* resume = cli.add_subcommand("resume", "Continue the interrupted crawl a store holds (re-runs its command)");
+  resume->add_option("--db", resume_db, "Crawl store directory")->required();
 
   // robots
   std::string robots_source, robots_agent;
@@ -217,7 +225,16 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : 2;
   }
 
+  // Saved in the store so `crawld resume` can re-run this crawl (the job file's path made absolute).
+  std::vector<std::string> command_line(argv, argv + argc);
+  std::string command_cwd;
+  {
+    std::error_code ec;
+    command_cwd = std::filesystem::current_path(ec).string();
+  }
   if (*crawl) {
+    co.command_line = command_line;
+    co.command_cwd = command_cwd;
     if (!urls_file.empty()) {
       conf::url_list list;
       if (urls_file == "-") {
@@ -303,6 +320,8 @@ int main(int argc, char** argv) {
                 << job.options.seeds.size() << " seeds)\n";
       return 0;
     }
+    job.options.command_line = command_line;
+    job.options.command_cwd = command_cwd;
     if (!job.options.obey_robots)
       print_error("warning: obey_robots = false: robots.txt is neither fetched nor obeyed");
     return cmd_crawl(std::move(job.options), jf);
@@ -311,6 +330,8 @@ int main(int argc, char** argv) {
     return cmd_serve(serve_config);
   if (*stats)
     return cmd_stats(stats_db, stats_top);
+  if (*resume)
+    return cmd_resume(resume_db);
   if (*robots)
     return cmd_robots(robots_source, robots_agent, robots_urls);
   if (*exp) {

@@ -65,6 +65,10 @@ struct crawl_options {
   std::string warc;                              ///< --warc: "" none; files PREFIX-00000.warc.gz, ...
   std::uint64_t warc_max_size = std::uint64_t(1) << 30;  ///< rotate before a file exceeds this
   bool warc_dedup = false;                       ///< revisit records for payloads already archived
+
+  // Resume (set by app/main.cpp; saved in the store's meta so `crawld resume --db DIR` can re-run it).
+  std::vector<std::string> command_line;    ///< argv of the crawl command ("" when not from a CLI)
+  std::string command_cwd;                  ///< working directory it ran in
 };
 
 /// A byte size: digits with an optional binary suffix K, M, G or T (KiB ...; also KB, KiB, ...).

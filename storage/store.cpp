@@ -274,7 +274,33 @@ result<std::unique_ptr<store>> store::open(const std::string& dir, open_options 
 
   std::string version;
   const rocksdb::Status gs = raw->Get(rocksdb::ReadOptions(), meta, meta_format_key, &version);
-  if (gs.IsNotFound()) return make_error(q + " is not a crawld store (no format_version in meta)");
+  if (gs.IsNotFound()) {
+    // A creation killed between RocksDB creating the column families and our first write leaves
+    // them (and default) all empty: that is an empty crawld store (initialized now unless read-only), not a
+    // foreign database.
+    const auto empty_cf = [&](rocksdb::ColumnFamilyHandle* h) {
+      std::unique_ptr<rocksdb::Iterator> it(raw->NewIterator(rocksdb::ReadOptions(), h));
+      it->SeekToFirst();
+      return !it->Valid() && it->status().ok();
+    };
+    // (RocksDB creates the column families one by one, so any subset of ours may exist.)
+    const bool no_foreign = std::all_of(existing.begin(), existing.end(), [](const std::string& n) {
+      return n == rocksdb::kDefaultColumnFamilyName ||
+             std::find(std::begin(cf_names), std::end(cf_names), n) != std::end(cf_names);
+    });
+    if (!no_foreign || !empty_cf(raw->DefaultColumnFamily()) ||
+        !std::all_of(out->cfs_.begin(), out->cfs_.end(), empty_cf))
+      return make_error(q + " is not a crawld store (no format_version in meta)");
+    if (opts.read_only) return result<std::unique_ptr<store>>(std::move(out));
+    rocksdb::WriteBatch batch;
+    batch.Put(meta, meta_format_key, std::to_string(format_version));
+    batch.Put(meta, meta_created_key, std::to_string(now_ms()));
+    rocksdb::WriteOptions w;
+    w.sync = true;
+    const rocksdb::Status ws = raw->Write(w, &batch);
+    if (!ws.ok()) return make_error("cannot initialize store " + q + ": " + ws.ToString());
+    return result<std::unique_ptr<store>>(std::move(out));
+  }
   if (!gs.ok()) return make_error("cannot open store " + q + ": " + gs.ToString());
   int v = 0;
   const auto [end, perr] = std::from_chars(version.data(), version.data() + version.size(), v);
@@ -342,6 +368,7 @@ result<void> store::for_each_page(const std::function<bool(const page_record&)>&
 
 result<void> store::put_meta(const std::string& key, const std::string& value) try {
   if (read_only_) return make_error("store " + in_quotes(dir_) + " is open read-only");
+  if (auto f = failed(); !f) return f;
   rocksdb::WriteOptions w;
   w.sync = true;  // meta is rare and describes the whole crawl: make it durable at once
   const rocksdb::Status s = db_->Put(w, cfs_[cf_meta], key, value);
@@ -381,8 +408,20 @@ result<store_stats> store::stats() const try {
   return store_error(dir_, std::string("cannot compute stats: ") + e.what());
 }
 
+void store::mark_failed(const std::string& message) {
+  std::lock_guard<std::mutex> g(failed_mutex_);
+  if (failed_.empty()) failed_ = message.empty() ? std::string("a write failed") : message;
+}
+
+result<void> store::failed() const {
+  std::lock_guard<std::mutex> g(failed_mutex_);
+  if (failed_.empty()) return {};
+  return make_error(failed_);
+}
+
 result<void> store::sync() try {
   if (read_only_) return {};
+  if (auto f = failed(); !f) return f;
   const rocksdb::Status s = db_->FlushWAL(true);
   if (!s.ok()) return store_error(dir_, "cannot sync: " + s.ToString());
   return {};

@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -67,10 +68,23 @@ class store {
   std::optional<std::string> get_meta(const std::string& key) const;
 
   result<store_stats> stats() const;
-  /// Makes every write so far durable (WAL fsync). No-op on a read-only store.
+  /// Makes every write so far durable (WAL fsync). No-op on a read-only store. After a failed
+  /// write (see `mark_failed`) it returns that failure and touches nothing: RocksDB must not be
+  /// asked to sync a WAL whose last write failed (Debian's build asserts on it).
   result<void> sync();
+  /// Records that a write to this store failed (thread-safe; the first message is kept). Later
+  /// `sync` and `put_meta` calls fail with it; reads still work.
+  void mark_failed(const std::string& message);
 
   const std::string& dir() const { return dir_; }
+
+  /// For storage::frontier (storage/frontier.hpp), which keeps the `frontier`, `seen` and `hosts`
+  /// column families and writes pages together with them in one WriteBatch. Valid while the
+  /// store is open.
+  enum class column { pages, frontier, seen, hosts, meta };
+  rocksdb::DB* rocks() const { return db_.get(); }
+  rocksdb::ColumnFamilyHandle* handle(column c) const { return cfs_[static_cast<std::size_t>(c)]; }
+  bool read_only() const { return read_only_; }
 
  private:
   store() = default;
@@ -78,6 +92,9 @@ class store {
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> cfs_;  // pages, frontier, seen, hosts, meta
   bool read_only_ = false;
+  mutable std::mutex failed_mutex_;
+  std::string failed_;  // first write failure, "" if none
+  result<void> failed() const;
 };
 
 }  // namespace crawld::storage

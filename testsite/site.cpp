@@ -684,6 +684,28 @@ http_response site::serve(int host, std::string_view target, int attempt, std::i
   out.content_type = res.content_type;
   std::string_view path = std::string_view(decoded).substr(0, decoded.find('?'));
 
+  // /wide/N: generated on the fly, never linked from the site (the model does not know it):
+  // 1,000 links to /wide/(N*1000+1 .. N*1000+1000), for frontier benchmarks.
+  if (host >= 0 && host < opts_.hosts && path.rfind("/wide/", 0) == 0) {
+    std::string_view num = path.substr(6);
+    std::uint64_t n = 0;
+    bool digits = !num.empty() && num.size() <= 12;
+    for (char c : num) {
+      digits = digits && c >= '0' && c <= '9';
+      n = n * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    if (digits) {
+      out.status = 200;
+      out.content_type = "text/html; charset=utf-8";
+      out.body.reserve(wide_links * 32 + 128);
+      out.body = "<!DOCTYPE html>\n<html><head><title>wide " + std::string(num) + "</title></head><body>\n";
+      for (std::uint64_t i = 1; i <= wide_links; ++i)
+        out.body += "<a href=\"/wide/" + std::to_string(n * wide_links + i) + "\">" + std::to_string(i) + "</a>\n";
+      out.body += "</body></html>\n";
+      return out;
+    }
+  }
+
   if (res.status == 404) {
     out.body =
         "<!DOCTYPE html>\n<html><head><title>404 Not Found</title></head>"

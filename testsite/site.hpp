@@ -126,6 +126,11 @@ struct http_response {
   std::string body;
 };
 
+/// Links on each /wide/N page (served by every normal host, linked from nowhere): /wide/N links
+/// /wide/(N*wide_links+1) .. /wide/(N*wide_links+wide_links), so a crawl from /wide/0 discovers
+/// wide_links new URLs per page fetched (frontier benchmarks; `site::serve` only, not the model).
+inline constexpr std::uint64_t wide_links = 1000;
+
 /// The loopback address the site links to but never serves (out of scope unless admitted).
 inline constexpr const char* off_site_address = "127.0.0.250";
 

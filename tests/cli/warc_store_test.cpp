@@ -463,7 +463,7 @@ TEST(warc_cli, full_disk_ends_the_crawl_with_a_clear_error_and_the_store_opens_a
   // The store's WAL outgrows 400 KiB.
   auto [code, err] = run_with_file_limit(d, 400, "crawl " + seeds + " --db '" + db + "' -q");
   EXPECT_EQ(code, 1);
-  EXPECT_TRUE(contains(err, "crawld: storage: store '" + db + "': cannot write pages: ")) << err;
+  EXPECT_TRUE(contains(err, "crawld: store '" + db + "': cannot write pages and frontier: ")) << err;
   EXPECT_TRUE(contains(err, "File too large")) << err;
   EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << "one line: " << err;
   // Without the limit the store opens for reading and for writing, and a crawl can use it.

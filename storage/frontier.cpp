@@ -1,0 +1,403 @@
+#include "storage/frontier.hpp"
+
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <charconv>
+#include <exception>
+#include <utility>
+
+namespace crawld::storage {
+namespace {
+
+constexpr const char* meta_taken = "frontier_taken";
+constexpr const char* meta_known = "frontier_known";
+
+void put_u64(std::string& out, std::uint64_t v) {
+  for (int i = 7; i >= 0; --i)
+    out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+std::uint64_t get_u64(std::string_view in) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < 8; ++i)
+    v = (v << 8) | static_cast<unsigned char>(in[i]);
+  return v;
+}
+
+void put_str(std::string& out, const std::string& s) {
+  put_u64(out, s.size());
+  out += s;
+}
+
+bool get_str(std::string_view& in, std::string& s) {
+  if (in.size() < 8)
+    return false;
+  auto n = get_u64(in);
+  in.remove_prefix(8);
+  if (n > in.size())
+    return false;
+  s.assign(in.data(), n);
+  in.remove_prefix(n);
+  return true;
+}
+
+/// host_key '\0' seq: host keys never contain '\0', so a host's keys are contiguous and ordered.
+std::string entry_key(const std::string& host, std::uint64_t seq) {
+  std::string k = host;
+  k.push_back('\0');
+  put_u64(k, seq);
+  return k;
+}
+
+std::string host_value(std::uint64_t next_seq, std::uint64_t admitted) {
+  std::string v;
+  put_u64(v, next_seq);
+  put_u64(v, admitted);
+  return v;
+}
+
+std::uint64_t parse_u64(const std::optional<std::string>& s) {
+  std::uint64_t v = 0;
+  if (s)
+    std::from_chars(s->data(), s->data() + s->size(), v);
+  return v;
+}
+
+std::string quoted(const store& db) { return "store '" + db.dir() + "'"; }
+
+constexpr int bloom_hashes = 7;
+
+/// Two independent 64-bit hashes of a URL (FNV-1a and a murmur-style finalizer of it with another
+/// basis); the filter's k positions are h1 + i*h2 (Kirsch-Mitzenmacher).
+std::pair<std::uint64_t, std::uint64_t> url_hashes(std::string_view url) {
+  std::uint64_t a = 1469598103934665603ull, b = 0x9e3779b97f4a7c15ull;
+  for (unsigned char c : url) {
+    a = (a ^ c) * 1099511628211ull;
+    b = (b ^ c) * 0xff51afd7ed558ccdull;
+  }
+  b ^= b >> 33;
+  b *= 0xc4ceb9fe1a85ec53ull;
+  b ^= b >> 29;
+  return {a, b | 1};
+}
+
+}  // namespace
+
+std::string encode_entry(const frontier_entry& e) {
+  std::string out;
+  out.push_back(1);  // version
+  put_str(out, e.url);
+  put_u64(out, static_cast<std::uint32_t>(e.depth));
+  out.push_back(static_cast<char>(e.kind));
+  put_u64(out, e.chain.size());
+  for (const auto& c : e.chain)
+    put_str(out, c);
+  return out;
+}
+
+result<frontier_entry> decode_entry(std::string_view in) {
+  frontier_entry e;
+  auto bad = [] { return make_error("corrupt frontier entry"); };
+  if (in.empty() || in[0] != 1)
+    return bad();
+  in.remove_prefix(1);
+  if (!get_str(in, e.url) || in.size() < 9)
+    return bad();
+  e.depth = static_cast<std::int32_t>(static_cast<std::uint32_t>(get_u64(in)));
+  in.remove_prefix(8);
+  e.kind = static_cast<std::uint8_t>(in[0]);
+  in.remove_prefix(1);
+  if (in.size() < 8)
+    return bad();
+  auto n = get_u64(in);
+  in.remove_prefix(8);
+  if (n > in.size())
+    return bad();
+  for (std::uint64_t i = 0; i < n; ++i) {
+    std::string c;
+    if (!get_str(in, c))
+      return bad();
+    e.chain.push_back(std::move(c));
+  }
+  if (!in.empty())
+    return bad();
+  return e;
+}
+
+result<std::unique_ptr<frontier>> frontier::open(std::shared_ptr<store> db, frontier_config cfg) try {
+  if (!db || db->read_only())
+    return make_error("the frontier needs a writable store");
+  std::unique_ptr<frontier> f(new frontier());
+  f->db_ = std::move(db);
+  f->cfg_ = cfg;
+  if (f->cfg_.window == 0)
+    f->cfg_.window = 1;
+  f->batch_ = std::make_unique<rocksdb::WriteBatch>();
+  f->bloom_.assign(std::max<std::uint64_t>(f->cfg_.bloom_urls, 1024) * 10 / 64 + 1, 0);
+  auto* rdb = f->db_->rocks();
+  // The seen-set filter, from every URL seen so far (a resumed crawl).
+  {
+    rocksdb::ReadOptions ro;
+    ro.fill_cache = false;
+    std::unique_ptr<rocksdb::Iterator> it(rdb->NewIterator(ro, f->db_->handle(store::column::seen)));
+    for (it->SeekToFirst(); it->Valid(); it->Next())
+      f->bloom_add(it->key().ToString());
+    if (!it->status().ok())
+      return make_error(quoted(*f->db_) + ": cannot read the seen-set: " + it->status().ToString());
+  }
+  // Hosts rows: next seq and admitted count.
+  {
+    std::unique_ptr<rocksdb::Iterator> it(rdb->NewIterator(rocksdb::ReadOptions(), f->db_->handle(store::column::hosts)));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      auto v = it->value();
+      if (v.size() != 16)
+        return make_error(quoted(*f->db_) + ": corrupt hosts row '" + it->key().ToString() + "'");
+      auto& h = f->hosts_[it->key().ToString()];
+      h.next_seq = get_u64(std::string_view(v.data(), 8));
+      h.admitted = get_u64(std::string_view(v.data() + 8, 8));
+      h.read_seq = h.next_seq;
+    }
+    if (!it->status().ok())
+      return make_error(quoted(*f->db_) + ": cannot read hosts: " + it->status().ToString());
+  }
+  // Pending entries per host (keys only matter; values are read lazily by refill).
+  {
+    rocksdb::ReadOptions ro;
+    ro.fill_cache = false;
+    std::unique_ptr<rocksdb::Iterator> it(rdb->NewIterator(ro, f->db_->handle(store::column::frontier)));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      auto k = it->key();
+      if (k.size() < 9 || k[k.size() - 9] != '\0')
+        return make_error(quoted(*f->db_) + ": corrupt frontier key");
+      std::string host(k.data(), k.size() - 9);
+      auto seq = get_u64(std::string_view(k.data() + k.size() - 8, 8));
+      auto& h = f->hosts_[host];
+      if (h.on_disk == 0 || seq < h.read_seq)
+        h.read_seq = seq;
+      if (seq >= h.next_seq)
+        h.next_seq = seq + 1;
+      ++h.on_disk;
+      ++f->pending_total_;
+    }
+    if (!it->status().ok())
+      return make_error(quoted(*f->db_) + ": cannot read the frontier: " + it->status().ToString());
+  }
+  for (auto& [k, h] : f->hosts_)
+    if (h.on_disk == 0)
+      h.read_seq = h.next_seq;
+  f->known_ = parse_u64(f->db_->get_meta(meta_known));
+  f->taken_ = parse_u64(f->db_->get_meta(meta_taken));
+  return result<std::unique_ptr<frontier>>(std::move(f));
+} catch (const std::exception& e) {
+  return make_error("cannot open the frontier: " + std::string(e.what()));
+}
+
+frontier::~frontier() {
+  if (db_)
+    (void)commit();
+}
+
+bool frontier::bloom_maybe(const std::string& url) const {
+  auto [h1, h2] = url_hashes(url);
+  const std::uint64_t bits = bloom_.size() * 64;
+  for (int i = 0; i < bloom_hashes; ++i) {
+    auto bit = (h1 + static_cast<std::uint64_t>(i) * h2) % bits;
+    if (!(bloom_[bit / 64] & (1ull << (bit % 64))))
+      return false;
+  }
+  return true;
+}
+
+void frontier::bloom_add(const std::string& url) {
+  auto [h1, h2] = url_hashes(url);
+  const std::uint64_t bits = bloom_.size() * 64;
+  for (int i = 0; i < bloom_hashes; ++i) {
+    auto bit = (h1 + static_cast<std::uint64_t>(i) * h2) % bits;
+    bloom_[bit / 64] |= 1ull << (bit % 64);
+  }
+}
+
+result<bool> frontier::known(const std::string& url) {
+  if (!bloom_maybe(url))
+    return false;
+  if (batch_seen_.count(url))
+    return true;
+  rocksdb::PinnableSlice v;
+  auto s = db_->rocks()->Get(rocksdb::ReadOptions(), db_->handle(store::column::seen), url, &v);
+  if (s.IsNotFound())
+    return false;
+  if (!s.ok())
+    return make_error(quoted(*db_) + ": cannot read the seen-set: " + s.ToString());
+  return true;
+}
+
+result<bool> frontier::add(frontier_entry e) {
+  auto k = known(e.url);
+  if (!k)
+    return k.err();
+  if (*k)
+    return false;
+  auto& h = hosts_[e.host_key];
+  e.seq = h.next_seq++;
+  ++h.admitted;
+  h.dirty = true;
+  ++known_;
+  counters_dirty_ = true;
+  batch_->Put(db_->handle(store::column::seen), e.url, rocksdb::Slice());
+  batch_->Put(db_->handle(store::column::frontier), entry_key(e.host_key, e.seq), encode_entry(e));
+  batch_ops_ += 2;
+  batch_seen_.insert(e.url);
+  bloom_add(e.url);
+  ++pending_total_;
+  if (h.on_disk == 0 && h.window.size() < cfg_.window) {
+    h.read_seq = e.seq + 1;
+    h.window.push_back(std::move(e));
+  } else {
+    ++h.on_disk;
+  }
+  if (auto r = maybe_commit(); !r)
+    return r.err();
+  return true;
+}
+
+result<void> frontier::refill(const std::string& key, host_state& h) {
+  if (h.on_disk == 0)
+    return {};
+  if (auto r = commit(); !r)  // the iterator must see every entry added so far
+    return r;
+  rocksdb::ReadOptions ro;
+  std::string upper = key;
+  upper.push_back('\1');
+  rocksdb::Slice ub(upper);
+  ro.iterate_upper_bound = &ub;
+  std::unique_ptr<rocksdb::Iterator> it(db_->rocks()->NewIterator(ro, db_->handle(store::column::frontier)));
+  std::size_t n = 0;
+  for (it->Seek(entry_key(key, h.read_seq)); it->Valid() && n < cfg_.window; it->Next(), ++n) {
+    auto k = it->key();
+    auto d = decode_entry(std::string_view(it->value().data(), it->value().size()));
+    if (!d)
+      return make_error(quoted(*db_) + ": " + d.message() + " for host " + key);
+    d->host_key = key;
+    d->seq = get_u64(std::string_view(k.data() + k.size() - 8, 8));
+    h.read_seq = d->seq + 1;
+    h.window.push_back(std::move(*d));
+  }
+  if (!it->status().ok())
+    return make_error(quoted(*db_) + ": cannot read the frontier: " + it->status().ToString());
+  if (n == 0)  // counters disagree with the disk: trust the disk
+    n = h.on_disk;
+  h.on_disk -= std::min<std::uint64_t>(n, h.on_disk);
+  return {};
+}
+
+result<std::optional<frontier_entry>> frontier::pop(const std::string& host) {
+  auto it = hosts_.find(host);
+  if (it == hosts_.end())
+    return std::optional<frontier_entry>();
+  auto& h = it->second;
+  if (h.window.empty())
+    if (auto r = refill(host, h); !r)
+      return r.err();
+  if (h.window.empty())
+    return std::optional<frontier_entry>();
+  auto e = std::move(h.window.front());
+  h.window.pop_front();
+  --pending_total_;
+  return std::optional<frontier_entry>(std::move(e));
+}
+
+void frontier::push_front(frontier_entry e) {
+  auto& h = hosts_[e.host_key];
+  h.window.push_front(std::move(e));
+  ++pending_total_;
+}
+
+result<void> frontier::finish(const frontier_entry& e, const page_record* rec) {
+  if (e.seq != 0) {
+    batch_->Delete(db_->handle(store::column::frontier), entry_key(e.host_key, e.seq));
+    ++batch_ops_;
+  }
+  if (rec && cfg_.store_pages) {
+    if (rec->url.empty())
+      return make_error(quoted(*db_) + ": cannot store a page without url");
+    batch_->Put(db_->handle(store::column::pages), rec->url, encode(*rec));
+    batch_ops_ += 1 + rec->body.size() / 4096;
+  }
+  return maybe_commit();
+}
+
+void frontier::count_taken(std::int64_t delta) {
+  taken_ = static_cast<std::uint64_t>(static_cast<std::int64_t>(taken_) + delta);
+  counters_dirty_ = true;
+}
+
+result<void> frontier::maybe_commit() {
+  if (batch_ops_ >= cfg_.batch_ops)
+    return commit();
+  return {};
+}
+
+result<void> frontier::commit() try {
+  for (auto& [k, h] : hosts_) {
+    if (!h.dirty)
+      continue;
+    batch_->Put(db_->handle(store::column::hosts), k, host_value(h.next_seq, h.admitted));
+    h.dirty = false;
+  }
+  if (counters_dirty_) {
+    batch_->Put(db_->handle(store::column::meta), meta_known, std::to_string(known_));
+    batch_->Put(db_->handle(store::column::meta), meta_taken, std::to_string(taken_));
+    counters_dirty_ = false;
+  }
+  if (batch_->Count() == 0)
+    return {};
+  auto s = db_->rocks()->Write(rocksdb::WriteOptions(), batch_.get());
+  batch_->Clear();
+  batch_ops_ = 0;
+  batch_seen_.clear();
+  if (!s.ok()) {
+    auto msg = quoted(*db_) + ": cannot write pages and frontier: " + s.ToString();
+    db_->mark_failed(msg);
+    return make_error(msg);
+  }
+  return {};
+} catch (const std::exception& e) {
+  auto msg = quoted(*db_) + ": cannot write pages and frontier: " + e.what();
+  db_->mark_failed(msg);
+  return make_error(msg);
+}
+
+result<void> frontier::sync() {
+  if (auto r = commit(); !r)  // after a failed write, the store's sync returns that failure
+    return r;
+  return db_->sync();
+}
+
+std::uint64_t frontier::pending(const std::string& host) const {
+  auto it = hosts_.find(host);
+  return it == hosts_.end() ? 0 : it->second.window.size() + it->second.on_disk;
+}
+
+std::vector<std::string> frontier::hosts_with_work() const {
+  std::vector<std::string> out;
+  for (const auto& [k, h] : hosts_)
+    if (!h.window.empty() || h.on_disk > 0)
+      out.push_back(k);
+  return out;
+}
+
+std::uint64_t frontier::admitted(const std::string& host) const {
+  auto it = hosts_.find(host);
+  return it == hosts_.end() ? 0 : it->second.admitted;
+}
+
+std::size_t frontier::in_memory() const {
+  std::size_t n = 0;
+  for (const auto& [k, h] : hosts_)
+    n += h.window.size();
+  return n;
+}
+
+}  // namespace crawld::storage

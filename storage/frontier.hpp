@@ -1,0 +1,141 @@
+#pragma once
+/// The crawl frontier and seen-set, kept in the crawl store's RocksDB column families so that
+/// memory does not grow with the number of URLs known, and so that a crawl can resume.
+///
+/// Layout (docs/architecture.md, "Frontier and seen-set"):
+/// - `seen`:     normalized URL -> "" for every URL ever admitted (the seen-set). In front of it
+///               an in-memory Bloom filter of fixed size (`bloom_urls` x 10 bits, 7 hashes; filled
+///               from `seen` at open) answers "new" for most new URLs without touching RocksDB;
+///               a "maybe" goes to the URLs added since the last commit, then a RocksDB Get. Past
+///               `bloom_urls` URLs the filter's false positives grow (more Gets), never its memory.
+/// - `frontier`: host_key '\0' seq(8 bytes big-endian) -> entry, for every admitted URL not yet
+///               finished. Keys sort by host then admission order, so a host's URLs come back FIFO.
+/// - `hosts`:    host_key -> next seq and admitted count (for max_pages_per_host after a resume).
+/// - `meta`:     `frontier_taken` (URLs taken out of the frontier so far, for max_pages) and
+///               `frontier_known` (URLs ever admitted).
+///
+/// Memory: per host a window of at most `window` entries is held; the rest stay on disk and are
+/// read back in batches when the window runs dry. Per host a few counters are kept for every
+/// host that was ever admitted a URL in this process or has entries on disk.
+///
+/// Durability: writes go to a pending WriteBatch, written by `commit` (WAL on, not fsynced). A
+/// finished URL's page record, the admission of its outlinks (seen + frontier puts) and its own
+/// removal from the frontier are in the same batch, so the store is always a consistent cut: after
+/// a process crash (kill -9) everything committed is there, and everything after the last commit
+/// is as if it never happened (those URLs are still in the frontier and get fetched again).
+/// `sync` fsyncs the WAL (power loss keeps what was committed before it).
+///
+/// Thread-safety: none; one owner (the queue actor, detached) uses it.
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "base/result.hpp"
+#include "storage/page.hpp"
+#include "storage/store.hpp"
+
+namespace rocksdb {
+class WriteBatch;
+}
+
+namespace crawld::storage {
+
+struct frontier_entry {
+  std::string url;       ///< normalized
+  std::string host_key;  ///< scheme://host:port
+  std::int32_t depth = 0;
+  std::vector<std::string> chain;  ///< URLs that redirected here
+  std::uint8_t kind = 0;           ///< actors::task_kind
+  std::uint64_t seq = 0;           ///< position within the host; 0 = not in the frontier
+  std::uint8_t attempt = 0;        ///< retries so far (memory only: a resumed crawl starts over)
+};
+
+struct frontier_config {
+  std::size_t window = 64;        ///< entries per host held in memory
+  std::size_t batch_ops = 8192;   ///< `add`/`finish` commit on their own past this many writes
+  bool store_pages = true;        ///< false: page records given to `finish` are dropped
+  std::uint64_t bloom_urls = 8'000'000;  ///< seen-set filter sized for this many URLs (10 MB)
+};
+
+class frontier {
+ public:
+  /// Opens over `db` (kept alive by the frontier): scans the frontier's keys once to count each
+  /// host's pending entries (a resumed crawl) and reads the counters. Errors name the store.
+  static result<std::unique_ptr<frontier>> open(std::shared_ptr<store> db, frontier_config cfg = {});
+  ~frontier();
+  frontier(const frontier&) = delete;
+  frontier& operator=(const frontier&) = delete;
+
+  /// Whether `url` was ever admitted (this run or an earlier one on the same store).
+  result<bool> known(const std::string& url);
+  /// Admits `e` (its seq is assigned) unless its URL is known: returns false then. Marks it seen
+  /// and queues it last on its host.
+  result<bool> add(frontier_entry e);
+  /// Removes and returns the first entry of `host`'s queue (reading from disk when its window is
+  /// empty); nullopt when the host has none. The entry stays on disk until `finish`.
+  result<std::optional<frontier_entry>> pop(const std::string& host);
+  /// Puts a popped entry back first in its host's queue (a retry); memory only.
+  void push_front(frontier_entry e);
+  /// Finishes a popped entry: removes it from the frontier and, in the same batch, stores `rec`
+  /// (when given and store_pages). `admitted` outlinks added before this call and after the last
+  /// commit go in the same batch.
+  result<void> finish(const frontier_entry& e, const page_record* rec);
+  /// Writes the pending batch (no fsync).
+  result<void> commit();
+  /// Commits and fsyncs the WAL.
+  result<void> sync();
+
+  /// Entries of `host` not yet popped (window + disk).
+  std::uint64_t pending(const std::string& host) const;
+  /// Entries not yet popped, all hosts.
+  std::uint64_t pending_total() const { return pending_total_; }
+  /// Hosts with pending entries (at open: from the disk scan).
+  std::vector<std::string> hosts_with_work() const;
+  /// URLs admitted to `host` ever (this store).
+  std::uint64_t admitted(const std::string& host) const;
+  /// URLs ever admitted (the seen-set's size).
+  std::uint64_t known_total() const { return known_; }
+  /// URLs popped and finished ever, counted by `count_taken` (max_pages across resumes).
+  std::uint64_t taken() const { return taken_; }
+  void count_taken(std::int64_t delta);
+  /// Entries in memory windows (for tests and the RSS benchmark).
+  std::size_t in_memory() const;
+
+ private:
+  struct host_state {
+    std::deque<frontier_entry> window;
+    std::uint64_t next_seq = 1;   // seq given to the next add
+    std::uint64_t read_seq = 1;   // disk entries at or after this seq are not in the window
+    std::uint64_t on_disk = 0;    // entries not in the window
+    std::uint64_t admitted = 0;
+    bool dirty = false;           // hosts row to write at the next commit
+  };
+
+  frontier() = default;
+  result<void> refill(const std::string& key, host_state& h);
+  result<void> maybe_commit();
+
+  std::shared_ptr<store> db_;
+  frontier_config cfg_;
+  std::unordered_map<std::string, host_state> hosts_;
+  std::unique_ptr<rocksdb::WriteBatch> batch_;
+  std::size_t batch_ops_ = 0;
+  std::unordered_set<std::string> batch_seen_;  // URLs admitted since the last commit
+  std::vector<std::uint64_t> bloom_;            // seen-set filter, fixed size
+  bool bloom_maybe(const std::string& url) const;
+  void bloom_add(const std::string& url);
+  std::uint64_t pending_total_ = 0;
+  std::uint64_t known_ = 0, taken_ = 0;
+  bool counters_dirty_ = false;
+};
+
+/// Encoding of a frontier value (exposed for tests). decode rejects truncated bytes.
+std::string encode_entry(const frontier_entry& e);
+result<frontier_entry> decode_entry(std::string_view bytes);
+
+}  // namespace crawld::storage

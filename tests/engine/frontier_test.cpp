@@ -1,0 +1,144 @@
+// storage::frontier against a real RocksDB store in a temp dir (no actors).
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "storage/frontier.hpp"
+#include "tests/temp_dir.hpp"
+
+namespace crawld {
+namespace {
+
+using storage::frontier;
+using storage::frontier_entry;
+
+std::shared_ptr<storage::store> open_store(const std::string& dir) {
+  auto s = storage::store::open(dir);
+  EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.message());
+  return s.ok() ? std::shared_ptr<storage::store>(std::move(*s)) : nullptr;
+}
+
+frontier_entry entry(const std::string& host, int i) {
+  frontier_entry e;
+  e.host_key = host;
+  e.url = host + "/page/" + std::to_string(i);
+  e.depth = i % 7;
+  if (i % 5 == 0)
+    e.chain = {host + "/from/" + std::to_string(i)};
+  return e;
+}
+
+std::vector<std::string> pop_all(frontier& f, const std::string& host, std::vector<frontier_entry>* out = nullptr) {
+  std::vector<std::string> urls;
+  for (;;) {
+    auto e = f.pop(host);
+    EXPECT_TRUE(e.ok()) << (e.ok() ? "" : e.message());
+    if (!e.ok() || !*e)
+      break;
+    urls.push_back((*e)->url);
+    if (out)
+      out->push_back(**e);
+  }
+  return urls;
+}
+
+TEST(frontier, each_host_comes_back_fifo_across_window_refills_with_bounded_memory) {
+  test::temp_dir dir;
+  storage::frontier_config cfg;
+  cfg.window = 4;
+  cfg.batch_ops = 16;
+  auto f = frontier::open(open_store(dir / "db"), cfg);
+  ASSERT_TRUE(f.ok()) << f.message();
+  std::vector<std::string> want_a, want_b;
+  for (int i = 0; i < 300; ++i) {
+    auto a = entry("http://a:80", i), b = entry("http://b:80", i);
+    want_a.push_back(a.url);
+    ASSERT_TRUE(*(*f)->add(a));
+    if (i % 3 == 0) {
+      want_b.push_back(b.url);
+      ASSERT_TRUE(*(*f)->add(b));
+    }
+  }
+  EXPECT_LE((*f)->in_memory(), 8u) << "at most a window per host is in memory";
+  EXPECT_EQ((*f)->pending_total(), want_a.size() + want_b.size());
+  std::vector<frontier_entry> popped;
+  EXPECT_EQ(pop_all(**f, "http://b:80", &popped), want_b);
+  EXPECT_EQ(pop_all(**f, "http://a:80"), want_a);
+  EXPECT_LE((*f)->in_memory(), 8u);
+  EXPECT_EQ((*f)->pending_total(), 0u);
+  // Entries round-trip: depth and redirect chain.
+  ASSERT_FALSE(popped.empty());
+  EXPECT_EQ(popped[5].depth, entry("http://b:80", 15).depth);
+  EXPECT_EQ(popped[5].chain, entry("http://b:80", 15).chain);
+}
+
+TEST(frontier, known_urls_are_not_admitted_twice_even_before_a_commit) {
+  test::temp_dir dir;
+  auto f = frontier::open(open_store(dir / "db"));
+  ASSERT_TRUE(f.ok()) << f.message();
+  EXPECT_TRUE(*(*f)->add(entry("http://a:80", 1)));
+  EXPECT_FALSE(*(*f)->add(entry("http://a:80", 1))) << "pending in the batch";
+  ASSERT_TRUE((*f)->commit());
+  EXPECT_FALSE(*(*f)->add(entry("http://a:80", 1))) << "on disk";
+  EXPECT_TRUE(*(*f)->known("http://a:80/page/1"));
+  EXPECT_FALSE(*(*f)->known("http://a:80/page/2"));
+  EXPECT_EQ((*f)->known_total(), 1u);
+  EXPECT_EQ((*f)->admitted("http://a:80"), 1u);
+}
+
+TEST(frontier, reopened_store_continues_with_unfinished_entries_in_order) {
+  test::temp_dir dir;
+  std::vector<std::string> rest;
+  {
+    storage::frontier_config cfg;
+    cfg.window = 3;
+    auto f = frontier::open(open_store(dir / "db"), cfg);
+    ASSERT_TRUE(f.ok()) << f.message();
+    for (int i = 0; i < 20; ++i)
+      ASSERT_TRUE(*(*f)->add(entry("http://a:80", i)));
+    // Finish 5 (with pages), take 2 more without finishing them (in flight at a stop).
+    for (int i = 0; i < 7; ++i) {
+      auto e = (*f)->pop("http://a:80");
+      ASSERT_TRUE(e.ok() && *e);
+      (*f)->count_taken(1);
+      if (i < 5) {
+        storage::page_record rec;
+        rec.url = (*e)->url;
+        rec.status = 200;
+        ASSERT_TRUE((*f)->finish(**e, &rec));
+      } else {
+        rest.push_back((*e)->url);
+      }
+    }
+    for (int i = 7; i < 20; ++i)
+      rest.push_back(entry("http://a:80", i).url);
+    ASSERT_TRUE((*f)->sync());
+  }
+  auto db = open_store(dir / "db");
+  ASSERT_TRUE(db);
+  auto f = frontier::open(db);
+  ASSERT_TRUE(f.ok()) << f.message();
+  EXPECT_EQ((*f)->pending_total(), 15u);
+  EXPECT_EQ((*f)->hosts_with_work(), std::vector<std::string>{"http://a:80"});
+  EXPECT_EQ((*f)->taken(), 7u);
+  EXPECT_EQ((*f)->known_total(), 20u);
+  EXPECT_FALSE(*(*f)->add(entry("http://a:80", 3))) << "the seen-set survived";
+  EXPECT_TRUE(*(*f)->add(entry("http://a:80", 20)));
+  rest.push_back(entry("http://a:80", 20).url);
+  EXPECT_EQ(pop_all(**f, "http://a:80"), rest);
+  auto page = db->get_page(entry("http://a:80", 4).url);
+  ASSERT_TRUE(page.ok());
+  EXPECT_TRUE(page->has_value()) << "finished pages were stored with the frontier change";
+}
+
+TEST(frontier, corrupt_entry_is_rejected_with_a_message) {
+  auto bytes = storage::encode_entry(entry("http://a:80", 5));
+  EXPECT_TRUE(storage::decode_entry(bytes).ok());
+  auto cut = storage::decode_entry(std::string_view(bytes).substr(0, bytes.size() - 3));
+  ASSERT_FALSE(cut.ok());
+  EXPECT_NE(cut.message().find("corrupt frontier entry"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace crawld
