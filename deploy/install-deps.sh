@@ -8,6 +8,7 @@ pkgs=(
   libidn2-dev zlib1g-dev libbrotli-dev libssl-dev
   libgtest-dev libgmock-dev
   nginx wget curl bc time
+  tinyproxy openssl
 )
 missing=()
 for p in "${pkgs[@]}"; do

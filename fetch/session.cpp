@@ -227,6 +227,8 @@ int probe_connect_status(const proxy_spec& p, const std::string& target, std::ch
   return status;
 }
 
+bool is_auth_refusal(int connect_status) { return connect_status == 401 || connect_status == 407; }
+
 /// `opts.proxy` or the host's rule proxy ("direct": none); "" = direct.
 std::string effective_proxy(const options& o, const host_settings& hs) {
   if (hs.proxy == "direct") return {};
@@ -475,6 +477,28 @@ response session::get_with(const parse::url& u, const options& opts) {
         }
         proxy = std::move(*p);
       }
+      if (proxy && u.scheme == "https") {
+        // cpp-httplib 0.11.4 deadlocks in SSLClient::connect_with_proxy (it re-locks its socket
+        // mutex when the proxy's CONNECT reply closes the connection, as tinyproxy's does), so
+        // https is not sent through a proxy: the CONNECT is tried on a raw socket to report what
+        // the proxy said (bad credentials: proxy_auth), then the URL fails as unsupported.
+        const std::string via = " (through proxy " + proxy->host + ":" + std::to_string(proxy->port) + ")";
+        const int status = probe_connect_status(*proxy, host_header_with_port(u),
+                                                std::min(opts.connect_timeout, opts.read_timeout));
+        if (is_auth_refusal(status)) {
+          r.error = fetch_error::proxy_auth;
+          r.error_message = "proxy refused the credentials (" + std::to_string(status) + ")" + via;
+        } else if (status == 0) {
+          r.error = fetch_error::connect;
+          r.error_message = "no answer from proxy " + proxy->host + ":" + std::to_string(proxy->port);
+        } else {
+          r.error = fetch_error::unsupported;
+          r.error_message = "https through a proxy is not supported yet (proxy answered CONNECT with " +
+                            std::to_string(status) + ")" + via;
+        }
+        r.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - started);
+        return r;
+      }
       auto client = pool_->checkout(key);
       const bool reused = client && client->is_socket_open();
       std::string address;
@@ -507,24 +531,15 @@ response session::get_with(const parse::url& u, const options& opts) {
       }
       if (proxy) {
         const std::string via = " (through proxy " + proxy->host + ":" + std::to_string(proxy->port) + ")";
-        if (r.status == 407) {
+        // 407 is the proxy's; some proxies (tinyproxy 1.11) answer bad credentials with a 401,
+        // so a 401 through a proxy is checked with a CONNECT probe, which only the proxy answers.
+        if (r.status == 407 ||
+            (r.status == 401 && is_auth_refusal(probe_connect_status(
+                                    *proxy, host_header_with_port(u), std::min(opts.connect_timeout, opts.read_timeout))))) {
           r.error = fetch_error::proxy_auth;
-          r.error_message = "proxy refused the credentials (407)" + via;
+          r.error_message = "proxy refused the credentials (" + std::to_string(r.status) + ")" + via;
         } else if (err == httplib::Error::Connection) {
           r.error_message = "cannot connect to proxy " + proxy->host + ":" + std::to_string(proxy->port);
-        } else if (r.error == fetch_error::tls && u.scheme == "https") {
-          // httplib hides the CONNECT reply: ask again to tell a refused tunnel from a TLS error.
-          const int status = probe_connect_status(
-              *proxy, host_header_with_port(u), std::min(opts.connect_timeout, opts.read_timeout));
-          if (status == 407) {
-            r.error = fetch_error::proxy_auth;
-            r.error_message = "proxy refused the credentials (407)" + via;
-          } else if (status != 200 && status != 0) {
-            r.error = fetch_error::network;
-            r.error_message = "proxy refused the tunnel to " + u.host_key() + " (" + std::to_string(status) + ")" + via;
-          } else {
-            r.error_message += via;
-          }
         } else if (r.error != fetch_error::none) {
           r.error_message += via;
         }
