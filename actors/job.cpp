@@ -27,6 +27,7 @@ struct job_state {
   steady::time_point started;
   bool stopping = false;
   bool finishing = false;
+  std::shared_ptr<fetch::cookie_jar> jar;  // null with --no-cookies; saved to meta "cookies"
 };
 
 using job_actor = caf::stateful_actor<job_state>*;
@@ -39,6 +40,48 @@ double elapsed_s(job_actor self) {
 }
 
 void close_and_report(job_actor self);
+
+/// The job's HTTP session: its cookie jar (seeded from config, then from the store's meta
+/// "cookies" of a resumed crawl), resolver, per-rule headers and proxy, TLS settings.
+void setup_session(job_state& st, fetch::options& fo) {
+  const auto& o = st.opts;
+  if (o.cookies) {
+    if (!st.jar) {
+      st.jar = std::make_shared<fetch::cookie_jar>(o.unsafe_cookies);
+      for (const auto& text : o.seed_cookies) {
+        const auto sp = text.find(' ');
+        if (auto u = parse::parse_url(text.substr(0, sp)); u && sp != std::string::npos)
+          st.jar->seed(*u, text.substr(sp + 1));
+      }
+      if (st.db)
+        if (auto saved = st.db->get_meta("cookies"))
+          (void)st.jar->load(*saved);  // a damaged jar only loses the session
+    }
+    fo.cookies = st.jar;
+  }
+  std::vector<fetch::resolve_override> overrides;
+  for (const auto& text : o.resolve)
+    if (auto r = fetch::parse_resolve_override(text))
+      overrides.push_back(std::move(*r));
+  fo.dns = std::make_shared<fetch::resolver>(std::move(overrides), o.dns_ttl);
+  fo.proxy = o.proxy;
+  fo.ca_file = o.ca_file;
+  fo.insecure = o.insecure;
+  bool rule_settings = false;
+  for (const auto& r : o.domain_rules)
+    rule_settings = rule_settings || !r.headers.empty() || !r.proxy.empty();
+  if (rule_settings) {
+    auto rules = std::make_shared<const std::vector<conf::domain_rule>>(o.domain_rules);
+    fo.for_host = [rules](const std::string& host) {
+      fetch::host_settings hs;
+      if (const auto* r = conf::match_rule(*rules, host)) {
+        hs.headers = r->headers;
+        hs.proxy = r->proxy;
+      }
+      return hs;
+    };
+  }
+}
 
 void finish(job_actor self, bool interrupted) {
   auto& st = self->state;
@@ -75,6 +118,8 @@ void close_and_report(job_actor self) {
   }
   self->send(st.storage, meta_atom::value, std::string("counters"), counters);
   self->send(st.storage, meta_atom::value, std::string("seconds"), std::to_string(r.seconds));
+  if (st.jar)
+    self->send(st.storage, meta_atom::value, std::string("cookies"), st.jar->serialize());
   auto deliver = [self](std::string err) {
     auto& st = self->state;
     auto to = caf::actor_cast<caf::actor>(st.reporter);
@@ -136,6 +181,8 @@ caf::behavior job(job_actor self, conf::crawl_options opts, std::chrono::millise
       qc.sitemaps = o.sitemaps;
       qc.sitemap_probe = o.sitemap_probe;
       st.queue = spawn_queue(sys, st.limiter, self, std::move(qc));
+      fetch::options session_fo;  // built while the store is still here (saved cookies)
+      setup_session(st, session_fo);
       st.storage = spawn_storage(sys, std::move(st.db), self);
       int parsers = st.opts.parsers > 0 ? st.opts.parsers
                                         : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -149,9 +196,9 @@ caf::behavior job(job_actor self, conf::crawl_options opts, std::chrono::millise
       for (auto& a : {st.limiter, st.semaphore, st.queue, st.storage, st.parsers})
         self->link_to(a);
       self->request(st.queue, caf::infinite, add_atom::value, std::move(seeds))
-        .then([self](std::uint64_t) {
+        .then([self, session_fo](std::uint64_t) {
           auto& st = self->state;
-          fetch::options fo;
+          fetch::options fo = session_fo;
           fo.connect_timeout = st.opts.connect_timeout;
           fo.read_timeout = st.opts.read_timeout;
           fo.total_timeout = st.opts.total_timeout;

@@ -20,6 +20,9 @@ struct domain_rule {
   std::string glob;
   std::optional<std::chrono::milliseconds> delay;
   std::optional<int> per_host;
+  // HTTP session settings for matching hosts (job files: [[domain]] headers / proxy).
+  std::vector<std::pair<std::string, std::string>> headers{};  ///< replace job headers of the same name
+  std::string proxy{};  ///< "" = the job's proxy; "direct" = none; else http://[user:pass@]host:port
 };
 
 struct crawl_options {
@@ -60,7 +63,23 @@ struct crawl_options {
   bool sitemap_probe = false;   ///< also try /sitemap.xml of every host
   bool progress = true;                     ///< progress line (only on a terminal)
   bool verbose = false;                     ///< one line per finished URL
+
+  // HTTP session: identity, cookies, proxy, DNS, TLS (docs/cli.md "HTTP session").
+  std::string contact;                      ///< URL in the default User-Agent "crawld/V (+URL)"
+  bool cookies = true;                      ///< one RFC 6265 cookie jar per job
+  bool unsafe_cookies = false;              ///< accept cookies from IP-address hosts
+  std::vector<std::string> seed_cookies;    ///< "URL NAME=VALUE[; attributes]": as if URL set it
+  std::string proxy;                        ///< http://[user:pass@]host:port ("" = direct)
+  std::vector<std::string> resolve;         ///< "HOST:PORT:ADDR" overrides, like curl --resolve
+  std::chrono::milliseconds dns_ttl{60'000};  ///< how long a resolved name is reused
+  std::string ca_file;                      ///< PEM CA bundle instead of the system store
+  bool insecure = false;                    ///< skip TLS certificate and host-name verification
 };
+
+/// "crawld/VERSION", or "crawld/VERSION (+CONTACT)" when a contact URL is configured.
+std::string default_user_agent(std::string_view version, std::string_view contact);
+/// A proxy URL with user and password replaced by "***" (for messages).
+std::string redact_proxy_url(std::string_view proxy);
 
 /// The first rule whose glob matches `host` (case-insensitive), or null.
 const domain_rule* match_rule(const std::vector<domain_rule>& rules, std::string_view host);
