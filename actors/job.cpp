@@ -67,6 +67,7 @@ void setup_session(job_state& st, fetch::options& fo) {
   fo.proxy = o.proxy;
   fo.ca_file = o.ca_file;
   fo.insecure = o.insecure;
+  fo.max_ratio = o.max_ratio;
   bool rule_settings = false;
   for (const auto& r : o.domain_rules)
     rule_settings = rule_settings || !r.headers.empty() || !r.proxy.empty();
@@ -210,6 +211,7 @@ caf::behavior job(job_actor self, conf::crawl_options opts, std::chrono::millise
           fetch::pool_limits pl;
           pl.max_idle_per_host = static_cast<std::size_t>(st.opts.per_host);
           pl.max_idle_total = static_cast<std::size_t>(st.opts.concurrency);
+          pl.idle_timeout = st.opts.idle_timeout;
           auto pool = std::make_shared<fetch::connection_pool>(pl);
           for (int i = 0; i < st.opts.concurrency; ++i) {
             auto f = spawn_fetcher(self->system(), fo, pool, 2, st.queue, st.semaphore, st.limiter, st.parsers);

@@ -123,6 +123,9 @@ int main(int argc, char** argv) {
   crawl->add_option("--dns-ttl", dns_ttl_s, "Seconds a resolved host name is reused")->capture_default_str();
   crawl->add_option("--ca-file", co.ca_file, "Trust the CAs in this PEM file instead of the system store");
   crawl->add_flag("--insecure", co.insecure, "Do not verify TLS certificates or host names (dangerous)");
+  double idle_timeout_s = 30;
+  crawl->add_option("--max-ratio", co.max_ratio, "Cut a body decoding to more than N times its wire bytes (past 1 MiB; 0: no cap)")->capture_default_str();
+  crawl->add_option("--idle-timeout", idle_timeout_s, "Close keep-alive connections idle this many seconds")->capture_default_str();
 
   // run
   std::string job_path;
@@ -235,6 +238,7 @@ int main(int argc, char** argv) {
     }
     co.cookies = !no_cookies;
     co.dns_ttl = seconds_to_ms(dns_ttl_s);
+    co.idle_timeout = seconds_to_ms(idle_timeout_s);
     if (co.user_agent.empty())
       co.user_agent = conf::default_user_agent(CRAWLD_VERSION, co.contact);
     if (co.insecure)

@@ -95,6 +95,8 @@ result<void> check_session(const crawl_options& o) {
       return make_error("--cookie must look like 'URL NAME=VALUE[; attributes]', got '" + c + "'");
   }
   if (o.dns_ttl.count() < 0) return make_error("--dns-ttl must not be negative");
+  if (o.idle_timeout.count() < 0) return make_error("--idle-timeout must not be negative");
+  if (o.max_ratio > 1'000'000) return make_error("--max-ratio must be at most 1000000");
   for (const auto& r : o.domain_rules)
     for (const auto& [k, v] : r.headers)
       if (k.empty() || k.find_first_of(":\r\n ") != std::string::npos || v.find_first_of("\r\n") != std::string::npos)

@@ -74,6 +74,8 @@ struct crawl_options {
   std::chrono::milliseconds dns_ttl{60'000};  ///< how long a resolved name is reused
   std::string ca_file;                      ///< PEM CA bundle instead of the system store
   bool insecure = false;                    ///< skip TLS certificate and host-name verification
+  std::size_t max_ratio = 200;              ///< decoded/wire bytes cap past 1 MiB (0: none)
+  std::chrono::milliseconds idle_timeout{30'000};  ///< idle keep-alive connections closed after
 };
 
 /// "crawld/VERSION", or "crawld/VERSION (+CONTACT)" when a contact URL is configured.

@@ -391,6 +391,8 @@ const section& crawl_section() {
       {"dns_ttl_s", duration(&crawl_options::dns_ttl, 1000, -1e12)},
       {"ca_file", session_string(&crawl_options::ca_file)},
       {"insecure", flag(&crawl_options::insecure)},
+      {"max_ratio", bounded_int(0, 1'000'000, [](crawl_options& o, std::int64_t v) { o.max_ratio = static_cast<std::size_t>(v); })},
+      {"idle_timeout_s", duration(&crawl_options::idle_timeout, 1000, -1e12)},
   };
   return s;
 }

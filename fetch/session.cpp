@@ -332,11 +332,22 @@ httplib::Error run_once(httplib::ClientImpl& client, const parse::url& u, const 
     r.wire_bytes += n;
     if (over_total()) return false;
     if (!keep_body) return r.wire_bytes <= drain_limit;
-    switch (dec->feed(std::string_view(data, n), r.body, o.max_body_bytes)) {
+    std::size_t cap = o.max_body_bytes;
+    bool ratio_cap = false;
+    if (o.max_ratio > 0 && r.wire_bytes <= cap / o.max_ratio) {
+      const std::size_t by_ratio = std::max<std::size_t>(o.ratio_floor_bytes, r.wire_bytes * o.max_ratio);
+      if (by_ratio < cap) {
+        cap = by_ratio;
+        ratio_cap = true;
+      }
+    }
+    switch (dec->feed(std::string_view(data, n), r.body, cap)) {
       case decoder::status::ok: return true;
       case decoder::status::full:
         stop = fetch_error::too_large;
-        stop_message = "decoded body exceeds " + std::to_string(o.max_body_bytes) + " bytes";
+        stop_message = ratio_cap ? "decompression ratio above " + std::to_string(o.max_ratio) + ":1 (" +
+                                       std::to_string(r.wire_bytes) + " bytes on the wire)"
+                                 : "decoded body exceeds " + std::to_string(o.max_body_bytes) + " bytes";
         return false;
       case decoder::status::corrupt:
         stop = fetch_error::bad_encoding;

@@ -63,6 +63,10 @@ struct options {
   std::shared_ptr<resolver> dns;                     ///< null: cpp-httplib resolves by itself
   std::string ca_file;                               ///< PEM CA bundle; "" = system store
   bool insecure = false;                             ///< no certificate / host-name verification
+  /// Decompression-bomb guard: past `ratio_floor_bytes` decoded, the decoded body may be at most
+  /// `max_ratio` times the bytes received so far (0 = no ratio cap); beyond, too_large.
+  std::size_t max_ratio = 0;
+  std::size_t ratio_floor_bytes = 1u << 20;
 };
 
 /// `proxy` with its user and password replaced by "***" (for logs and error messages).

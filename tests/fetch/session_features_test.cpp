@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -376,6 +377,54 @@ TEST(session_proxy, proxy_url_errors_redact_credentials) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.message().find("s3cret"), std::string::npos) << r.message();
   EXPECT_TRUE(check_proxy("http://alice:s3cret@127.0.0.1:8080"));
+}
+
+}  // namespace
+}  // namespace crawld::fetch
+
+namespace crawld::fetch {
+namespace {
+
+TEST(session_decompression, gzip_bomb_is_cut_by_the_ratio_cap_with_a_small_body) {
+  const std::string bomb = testing::gzip_zeros(64u << 20);  // 64 MiB of zeros in ~64 KiB
+  test_server srv([&](httplib::Server& s) {
+    s.Get("/bomb", [&](const httplib::Request&, httplib::Response& res) {
+      res.set_header("Content-Encoding", "gzip");
+      res.set_content(bomb, testing::html_uncompressed_by_server);
+    });
+  }, std::make_unique<httplib::Server>(), "127.0.0.68");
+  options o = quick();
+  o.max_body_bytes = 256u << 20;  // the size cap alone would let it through
+  o.max_ratio = 100;
+  session ses(o);
+  auto r = ses.get(srv.url("/bomb"));
+  EXPECT_EQ(r.error, fetch_error::too_large) << r.error_message;
+  EXPECT_EQ(classify(r), outcome::too_large);
+  EXPECT_NE(r.error_message.find("ratio"), std::string::npos) << r.error_message;
+  // Memory stays flat: what was decoded is bounded by the ratio, not by the bomb.
+  EXPECT_LE(r.body.size(), std::max<std::size_t>(1u << 20, r.wire_bytes * 100));
+  EXPECT_LT(r.body.size(), 8u << 20);
+  std::printf("bomb: %zu bytes on the wire, %zu decoded when cut (64 MiB inside)\n",
+              static_cast<std::size_t>(r.wire_bytes), r.body.size());
+}
+
+TEST(session_decompression, ordinary_compressed_page_is_under_the_ratio_floor) {
+  std::string page = "<html><body>";
+  while (page.size() < (512u << 10)) page += "<p>same paragraph again</p>";
+  page += "</body></html>";
+  const std::string gz = testing::compress(page, 15 + 16);
+  test_server srv([&](httplib::Server& s) {
+    s.Get("/p", [&](const httplib::Request&, httplib::Response& res) {
+      res.set_header("Content-Encoding", "gzip");
+      res.set_content(gz, testing::html_uncompressed_by_server);
+    });
+  }, std::make_unique<httplib::Server>(), "127.0.0.68");
+  options o = quick();
+  o.max_ratio = 10;  // this page compresses far better than 10:1, but stays under the 1 MiB floor
+  session ses(o);
+  auto r = ses.get(srv.url("/p"));
+  EXPECT_EQ(r.error, fetch_error::none) << r.error_message;
+  EXPECT_EQ(r.body, page);
 }
 
 }  // namespace
