@@ -13,6 +13,7 @@ using steady = std::chrono::steady_clock;
 
 struct job_state {
   conf::crawl_options opts;
+  std::shared_ptr<fetch::cookie_jar> jar;  // null with --no-cookies; saved to meta "cookies"
   std::chrono::milliseconds grace{5000};
   std::shared_ptr<storage::store> db;
   std::shared_ptr<const parse::scope> scope;
@@ -27,7 +28,6 @@ struct job_state {
   steady::time_point started;
   bool stopping = false;
   bool finishing = false;
-  std::shared_ptr<fetch::cookie_jar> jar;  // null with --no-cookies; saved to meta "cookies"
 };
 
 using job_actor = caf::stateful_actor<job_state>*;
@@ -160,6 +160,8 @@ caf::behavior job(job_actor self, conf::crawl_options opts, std::chrono::millise
       auto& sys = self->system();
       st.reporter = self->current_sender();
       st.started = steady::now();
+      fetch::options session_fo;  // built while the store is still here (saved cookies)
+      setup_session(st, session_fo);
       const auto& o = st.opts;
       limiter_config lc;
       lc.per_host = o.per_host;
@@ -182,8 +184,6 @@ caf::behavior job(job_actor self, conf::crawl_options opts, std::chrono::millise
       qc.sitemaps = o.sitemaps;
       qc.sitemap_probe = o.sitemap_probe;
       st.queue = spawn_queue(sys, st.limiter, self, std::move(qc));
-      fetch::options session_fo;  // built while the store is still here (saved cookies)
-      setup_session(st, session_fo);
       st.storage = spawn_storage(sys, std::move(st.db), self);
       int parsers = st.opts.parsers > 0 ? st.opts.parsers
                                         : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
