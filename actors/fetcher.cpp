@@ -95,15 +95,22 @@ robots_result fetch_robots(fetcher_actor self, const url_task& t, fetch::respons
     u = std::move(next);
   }
   bool got_response = last.status != 0 && last.error != fetch::fetch_error::timeout &&
-                      last.error != fetch::fetch_error::connect && last.error != fetch::fetch_error::network;
+                      last.error != fetch::fetch_error::connect && last.error != fetch::fetch_error::network &&
+                      last.error != fetch::fetch_error::proxy_auth && last.error != fetch::fetch_error::dns &&
+                      last.error != fetch::fetch_error::tls;
   auto rf = fetch::robots_from_response(last.status, got_response, last.body);
   robots_result r;
   r.rules = std::make_shared<const fetch::robots>(std::move(rf.rules));
   r.temporary = rf.temporary;
   r.no_response = !got_response;
   if (!got_response)
-    r.failure = fetch::classify(last) == fetch::outcome::timeout ? fetch::outcome::timeout
-                                                                  : fetch::outcome::network_error;
+    switch (auto o = fetch::classify(last)) {
+      case fetch::outcome::timeout:
+      case fetch::outcome::proxy_auth:
+      case fetch::outcome::dns_error:
+      case fetch::outcome::tls_error: r.failure = o; break;
+      default: r.failure = fetch::outcome::network_error; break;
+    }
   r.detail = got_response ? "HTTP " + std::to_string(last.status) : last.error_message;
   return r;
 }

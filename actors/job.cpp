@@ -13,6 +13,7 @@ using steady = std::chrono::steady_clock;
 
 struct job_state {
   conf::crawl_options opts;
+  std::shared_ptr<fetch::cookie_jar> jar;  // null with --no-cookies; saved to meta "cookies"
   std::chrono::milliseconds grace{5000};
   std::shared_ptr<storage::store> db;
   std::shared_ptr<storage::frontier> frontier;
@@ -72,6 +73,49 @@ void record_status(job_state& st, const page_done& d) {
   ++h.count;
 }
 
+/// The job's HTTP session: its cookie jar (seeded from config, then from the store's meta
+/// "cookies" of a resumed crawl), resolver, per-rule headers and proxy, TLS settings.
+void setup_session(job_state& st, fetch::options& fo) {
+  const auto& o = st.opts;
+  if (o.cookies) {
+    if (!st.jar) {
+      st.jar = std::make_shared<fetch::cookie_jar>(o.unsafe_cookies);
+      for (const auto& text : o.seed_cookies) {
+        const auto sp = text.find(' ');
+        if (auto u = parse::parse_url(text.substr(0, sp)); u && sp != std::string::npos)
+          st.jar->seed(*u, text.substr(sp + 1));
+      }
+      if (st.db)
+        if (auto saved = st.db->get_meta("cookies"))
+          (void)st.jar->load(*saved);  // a damaged jar only loses the session
+    }
+    fo.cookies = st.jar;
+  }
+  std::vector<fetch::resolve_override> overrides;
+  for (const auto& text : o.resolve)
+    if (auto r = fetch::parse_resolve_override(text))
+      overrides.push_back(std::move(*r));
+  fo.dns = std::make_shared<fetch::resolver>(std::move(overrides), o.dns_ttl);
+  fo.proxy = o.proxy;
+  fo.ca_file = o.ca_file;
+  fo.insecure = o.insecure;
+  fo.max_ratio = o.max_ratio;
+  bool rule_settings = false;
+  for (const auto& r : o.domain_rules)
+    rule_settings = rule_settings || !r.headers.empty() || !r.proxy.empty();
+  if (rule_settings) {
+    auto rules = std::make_shared<const std::vector<conf::domain_rule>>(o.domain_rules);
+    fo.for_host = [rules](const std::string& host) {
+      fetch::host_settings hs;
+      if (const auto* r = conf::match_rule(*rules, host)) {
+        hs.headers = r->headers;
+        hs.proxy = r->proxy;
+      }
+      return hs;
+    };
+  }
+}
+
 void finish(job_actor self, bool interrupted) {
   auto& st = self->state;
   if (st.finishing)
@@ -111,6 +155,8 @@ void close_and_report(job_actor self) {
   // a crash): they continue from the frontier.
   self->send(st.storage, meta_atom::value, std::string("crawl_state"),
              std::string(r.interrupted || !st.error.empty() ? "interrupted" : "finished"));
+  if (st.jar)
+    self->send(st.storage, meta_atom::value, std::string("cookies"), st.jar->serialize());
   auto deliver = [self](std::string err) {
     auto& st = self->state;
     auto to = caf::actor_cast<caf::actor>(st.reporter);
@@ -173,6 +219,8 @@ caf::behavior job(job_actor self, conf::crawl_options opts, std::chrono::millise
       auto& sys = self->system();
       st.reporter = self->current_sender();
       st.started = steady::now();
+      fetch::options session_fo;  // built while the store is still here (saved cookies)
+      setup_session(st, session_fo);
       const auto& o = st.opts;
       limiter_config lc;
       lc.per_host = o.per_host;
@@ -215,9 +263,9 @@ caf::behavior job(job_actor self, conf::crawl_options opts, std::chrono::millise
         if (a != st.shared_semaphore)  // shared: must outlive this job
           self->link_to(a);
       self->request(st.queue, caf::infinite, add_atom::value, std::move(seeds))
-        .then([self](std::uint64_t) {
+        .then([self, session_fo](std::uint64_t) {
           auto& st = self->state;
-          fetch::options fo;
+          fetch::options fo = session_fo;
           fo.connect_timeout = st.opts.connect_timeout;
           fo.read_timeout = st.opts.read_timeout;
           fo.total_timeout = st.opts.total_timeout;
@@ -230,6 +278,7 @@ caf::behavior job(job_actor self, conf::crawl_options opts, std::chrono::millise
           fetch::pool_limits pl;
           pl.max_idle_per_host = static_cast<std::size_t>(st.opts.per_host);
           pl.max_idle_total = static_cast<std::size_t>(st.opts.concurrency);
+          pl.idle_timeout = st.opts.idle_timeout;
           auto pool = std::make_shared<fetch::connection_pool>(pl);
           for (int i = 0; i < st.opts.concurrency; ++i) {
             auto f = spawn_fetcher(self->system(), fo, pool, 2, st.queue, st.semaphore, st.limiter, st.parsers);

@@ -118,6 +118,21 @@ int main(int argc, char** argv) {
   crawl->add_flag("-q,--quiet", cf.quiet, "No progress line and no summary");
   crawl->add_flag("-v,--verbose", cf.verbose, "One line per finished URL");
   crawl->add_flag("--stats-lines", cf.stats_lines, "Every second a 'progress:' line on stderr: pages, known URLs, queued, RSS");
+  // HTTP session (docs/cli.md "HTTP session").
+  bool no_cookies = false;
+  double dns_ttl_s = 60;
+  crawl->add_option("--contact", co.contact, "Contact URL put in the default User-Agent: crawld/<version> (+URL)");
+  crawl->add_flag("--no-cookies", no_cookies, "Neither send nor store cookies");
+  crawl->add_flag("--unsafe-cookies", co.unsafe_cookies, "Accept cookies from IP-address hosts");
+  crawl->add_option("--cookie", co.seed_cookies, "Seed cookie 'URL NAME=VALUE[; attributes]', as if URL had set it (repeatable)");
+  crawl->add_option("--proxy", co.proxy, "HTTP proxy http://[user:pass@]host:port (https through a proxy: not yet)");
+  crawl->add_option("--resolve", co.resolve, "Connect to ADDR for HOST:PORT, like curl: 'HOST:PORT:ADDR' (repeatable)");
+  crawl->add_option("--dns-ttl", dns_ttl_s, "Seconds a resolved host name is reused")->capture_default_str();
+  crawl->add_option("--ca-file", co.ca_file, "Trust the CAs in this PEM file instead of the system store");
+  crawl->add_flag("--insecure", co.insecure, "Do not verify TLS certificates or host names (dangerous)");
+  double idle_timeout_s = 30;
+  crawl->add_option("--max-ratio", co.max_ratio, "Cut a body decoding to more than N times its wire bytes (past 1 MiB; 0: no cap)")->capture_default_str();
+  crawl->add_option("--idle-timeout", idle_timeout_s, "Close keep-alive connections idle this many seconds")->capture_default_str();
 
   // run
   std::string job_path;
@@ -277,8 +292,13 @@ int main(int argc, char** argv) {
       value.erase(0, value.find_first_not_of(" \t"));
       co.headers.emplace_back(h.substr(0, colon), value);
     }
+    co.cookies = !no_cookies;
+    co.dns_ttl = seconds_to_ms(dns_ttl_s);
+    co.idle_timeout = seconds_to_ms(idle_timeout_s);
     if (co.user_agent.empty())
-      co.user_agent = std::string("crawld/") + CRAWLD_VERSION;
+      co.user_agent = conf::default_user_agent(CRAWLD_VERSION, co.contact);
+    if (co.insecure)
+      print_error("warning: --insecure: TLS certificates and host names are NOT verified");
     co.obey_robots = !ignore_robots;
     if (ignore_robots)
       print_error("warning: --ignore-robots: robots.txt is neither fetched nor obeyed");
@@ -310,7 +330,7 @@ int main(int argc, char** argv) {
     if (run->count("--db")) job.options.db = ro.db;
     if (run->count("--user-agent")) job.options.user_agent = ro.user_agent;
     if (job.options.user_agent.empty())
-      job.options.user_agent = std::string("crawld/") + CRAWLD_VERSION;
+      job.options.user_agent = conf::default_user_agent(CRAWLD_VERSION, job.options.contact);
     if (auto v = conf::validate(job.options); !v) {
       print_error(job_path + ": " + v.message());
       return 2;
@@ -322,6 +342,8 @@ int main(int argc, char** argv) {
     }
     job.options.command_line = command_line;
     job.options.command_cwd = command_cwd;
+    if (job.options.insecure)
+      print_error("warning: insecure = true: TLS certificates and host names are NOT verified");
     if (!job.options.obey_robots)
       print_error("warning: obey_robots = false: robots.txt is neither fetched nor obeyed");
     return cmd_crawl(std::move(job.options), jf);

@@ -1,6 +1,7 @@
 #include "conf/crawl_options.hpp"
 
 #include <cctype>
+#include <arpa/inet.h>
 
 #include "parse/url.hpp"
 
@@ -34,6 +35,77 @@ const domain_rule* match_rule(const std::vector<domain_rule>& rules, std::string
       return &r;
   return nullptr;
 }
+
+std::string default_user_agent(std::string_view version, std::string_view contact) {
+  std::string ua = "crawld/" + std::string(version);
+  if (!contact.empty()) ua += " (+" + std::string(contact) + ")";
+  return ua;
+}
+
+std::string redact_proxy_url(std::string_view proxy) {
+  const auto scheme_end = proxy.find("://");
+  const auto start = scheme_end == std::string_view::npos ? 0 : scheme_end + 3;
+  const auto at = proxy.rfind('@');
+  if (at == std::string_view::npos || at < start) return std::string(proxy);
+  return std::string(proxy.substr(0, start)) + "***@" + std::string(proxy.substr(at + 1));
+}
+
+namespace {
+
+result<void> check_proxy_url(const std::string& proxy, const std::string& what) {
+  auto u = parse::parse_url(proxy);
+  if (!u || u->scheme != "http" || u->host.empty() || (u->path != "/" && !u->path.empty()) || u->has_query)
+    return make_error(what + " must look like http://[user:pass@]host:port, got '" + redact_proxy_url(proxy) + "'");
+  return {};
+}
+
+bool numeric_address(std::string a) {
+  if (a.size() > 2 && a.front() == '[' && a.back() == ']') a = a.substr(1, a.size() - 2);
+  unsigned char buf[16];
+  return ::inet_pton(AF_INET, a.c_str(), buf) == 1 || ::inet_pton(AF_INET6, a.c_str(), buf) == 1;
+}
+
+result<void> check_session(const crawl_options& o) {
+  if (!o.contact.empty()) {
+    auto u = parse::parse_url(o.contact);
+    if (!u || (u->scheme != "http" && u->scheme != "https" && u->scheme != "mailto"))
+      return make_error("--contact must be an http(s) or mailto URL, got '" + o.contact + "'");
+  }
+  if (!o.proxy.empty())
+    if (auto r = check_proxy_url(o.proxy, "--proxy"); !r) return r;
+  for (const auto& r : o.domain_rules)
+    if (!r.proxy.empty() && r.proxy != "direct")
+      if (auto c = check_proxy_url(r.proxy, "domain rule '" + r.glob + "': proxy"); !c) return c;
+  for (const auto& text : o.resolve) {
+    // HOST:PORT:ADDR, HOST and ADDR possibly bracketed IPv6.
+    const auto host_end = !text.empty() && text.front() == '[' ? text.find(']') + 1 : text.find(':');
+    const auto port_end = host_end == 0 || host_end == std::string::npos || host_end >= text.size()
+                              ? std::string::npos : text.find(':', host_end + 1);
+    bool ok = port_end != std::string::npos && text[host_end] == ':';
+    if (ok) {
+      const auto port = text.substr(host_end + 1, port_end - host_end - 1);
+      ok = !port.empty() && port.size() <= 5 && port.find_first_not_of("0123456789") == std::string::npos &&
+           std::stoi(port) >= 1 && std::stoi(port) <= 65535 && numeric_address(text.substr(port_end + 1));
+    }
+    if (!ok) return make_error("--resolve must look like HOST:PORT:ADDR (ADDR numeric), got '" + text + "'");
+  }
+  for (const auto& c : o.seed_cookies) {
+    const auto sp = c.find(' ');
+    auto u = sp == std::string::npos ? std::nullopt : parse::parse_url(c.substr(0, sp));
+    if (!u || (u->scheme != "http" && u->scheme != "https") || c.find('=', sp) == std::string::npos)
+      return make_error("--cookie must look like 'URL NAME=VALUE[; attributes]', got '" + c + "'");
+  }
+  if (o.dns_ttl.count() < 0) return make_error("--dns-ttl must not be negative");
+  if (o.idle_timeout.count() < 0) return make_error("--idle-timeout must not be negative");
+  if (o.max_ratio > 1'000'000) return make_error("--max-ratio must be at most 1000000");
+  for (const auto& r : o.domain_rules)
+    for (const auto& [k, v] : r.headers)
+      if (k.empty() || k.find_first_of(":\r\n ") != std::string::npos || v.find_first_of("\r\n") != std::string::npos)
+        return make_error("domain rule '" + r.glob + "': bad header name or value: '" + k + "'");
+  return {};
+}
+
+}  // namespace
 
 result<void> validate(const crawl_options& o) {
   if (o.seeds.empty())
@@ -81,6 +153,8 @@ result<void> validate(const crawl_options& o) {
   for (const auto& [k, v] : o.headers)
     if (k.empty() || k.find_first_of(":\r\n ") != std::string::npos || v.find_first_of("\r\n") != std::string::npos)
       return make_error("bad header name or value: '" + k + "'");
+  if (auto r = check_session(o); !r)
+    return r;
   return {};
 }
 

@@ -20,6 +20,9 @@ struct domain_rule {
   std::string glob;
   std::optional<std::chrono::milliseconds> delay;
   std::optional<int> per_host;
+  // HTTP session settings for matching hosts (job files: [[domain]] headers / proxy).
+  std::vector<std::pair<std::string, std::string>> headers{};  ///< replace job headers of the same name
+  std::string proxy{};  ///< "" = the job's proxy; "direct" = none; else http://[user:pass@]host:port
 };
 
 struct crawl_options {
@@ -69,10 +72,28 @@ struct crawl_options {
   // Resume (set by app/main.cpp; saved in the store's meta so `crawld resume --db DIR` can re-run it).
   std::vector<std::string> command_line;    ///< argv of the crawl command ("" when not from a CLI)
   std::string command_cwd;                  ///< working directory it ran in
+
+  // HTTP session: identity, cookies, proxy, DNS, TLS (docs/cli.md "HTTP session").
+  std::string contact;                      ///< URL in the default User-Agent "crawld/V (+URL)"
+  bool cookies = true;                      ///< one RFC 6265 cookie jar per job
+  bool unsafe_cookies = false;              ///< accept cookies from IP-address hosts
+  std::vector<std::string> seed_cookies;    ///< "URL NAME=VALUE[; attributes]": as if URL set it
+  std::string proxy;                        ///< http://[user:pass@]host:port ("" = direct)
+  std::vector<std::string> resolve;         ///< "HOST:PORT:ADDR" overrides, like curl --resolve
+  std::chrono::milliseconds dns_ttl{60'000};  ///< how long a resolved name is reused
+  std::string ca_file;                      ///< PEM CA bundle instead of the system store
+  bool insecure = false;                    ///< skip TLS certificate and host-name verification
+  std::size_t max_ratio = 200;              ///< decoded/wire bytes cap past 1 MiB (0: none)
+  std::chrono::milliseconds idle_timeout{30'000};  ///< idle keep-alive connections closed after
 };
 
 /// A byte size: digits with an optional binary suffix K, M, G or T (KiB ...; also KB, KiB, ...).
 result<std::uint64_t> parse_size(std::string_view text);
+
+/// "crawld/VERSION", or "crawld/VERSION (+CONTACT)" when a contact URL is configured.
+std::string default_user_agent(std::string_view version, std::string_view contact);
+/// A proxy URL with user and password replaced by "***" (for messages).
+std::string redact_proxy_url(std::string_view proxy);
 
 /// The first rule whose glob matches `host` (case-insensitive), or null.
 const domain_rule* match_rule(const std::vector<domain_rule>& rules, std::string_view host);

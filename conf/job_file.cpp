@@ -251,6 +251,54 @@ handler regexes(std::vector<std::string> crawl_options::*field) {
   };
 }
 
+/// A string field of the HTTP session, checked by `validate` where it stands.
+handler session_string(std::string crawl_options::*field) {
+  return [field](checker& c, std::string_view key, const toml::key&, const toml::node& n, crawl_options& o) {
+    auto v = c.string(key, n);
+    if (!v)
+      return;
+    o.*field = *v;
+    c.check(n.source(), key, [&](crawl_options& p) { p.*field = *v; });
+  };
+}
+
+/// An array-of-strings field of the HTTP session; each entry checked by `validate` where it stands.
+handler session_strings(std::vector<std::string> crawl_options::*field) {
+  return [field](checker& c, std::string_view key, const toml::key&, const toml::node& n, crawl_options& o) {
+    auto v = c.strings(key, n, [&](const std::string& s, const toml::source_region& at) {
+      c.check(at, key, [&](crawl_options& p) { p.*field = {s}; });
+    });
+    if (v)
+      o.*field = std::move(*v);
+  };
+}
+
+/// A table of header name = value, in the order written.
+std::vector<std::pair<std::string, std::string>> header_table(checker& c, std::string_view key, const toml::node& n) {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto t = n.as_table();
+  if (!t) {
+    c.add(n.source(), "'" + std::string(key) + "' must be a table of name = value, got " + type_name(n));
+    return out;
+  }
+  std::vector<std::pair<const toml::key*, const toml::node*>> entries;
+  for (const auto& [hk, hv] : *t)
+    entries.emplace_back(&hk, &hv);
+  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+    const auto &x = a.first->source().begin, &y = b.first->source().begin;
+    return std::tie(x.line, x.column) < std::tie(y.line, y.column);
+  });
+  for (auto [hk, hv] : entries) {
+    auto name = std::string(key) + "." + std::string(hk->str());
+    auto value = c.string(name, *hv);
+    if (!value)
+      continue;
+    c.check(hk->source(), name, [&](crawl_options& p) { p.headers = {{std::string(hk->str()), *value}}; });
+    out.emplace_back(std::string(hk->str()), std::move(*value));
+  }
+  return out;
+}
+
 const section& crawl_section() {
   static const section s = {
       {"seeds",
@@ -361,6 +409,18 @@ const section& crawl_section() {
            o.warc_max_size = *v;
        }},
       {"warc_dedup", flag(&crawl_options::warc_dedup)},
+      // HTTP session (issue 6).
+      {"contact", session_string(&crawl_options::contact)},
+      {"cookies", flag(&crawl_options::cookies)},
+      {"unsafe_cookies", flag(&crawl_options::unsafe_cookies)},
+      {"seed_cookies", session_strings(&crawl_options::seed_cookies)},
+      {"proxy", session_string(&crawl_options::proxy)},
+      {"resolve", session_strings(&crawl_options::resolve)},
+      {"dns_ttl_s", duration(&crawl_options::dns_ttl, 1000, -1e12)},
+      {"ca_file", session_string(&crawl_options::ca_file)},
+      {"insecure", flag(&crawl_options::insecure)},
+      {"max_ratio", bounded_int(0, 1'000'000, [](crawl_options& o, std::int64_t v) { o.max_ratio = static_cast<std::size_t>(v); })},
+      {"idle_timeout_s", duration(&crawl_options::idle_timeout, 1000, -1e12)},
   };
   return s;
 }
@@ -432,6 +492,21 @@ const section& domain_section() {
          int ph = static_cast<int>(*v);
          o.domain_rules.back().per_host = ph;
          c.check(n.source(), key, [&](crawl_options& p) { p.domain_rules = {{"x", std::nullopt, ph}}; });
+       }},
+      {"headers",
+       [](checker& c, std::string_view key, const toml::key&, const toml::node& n, crawl_options& o) {
+         o.domain_rules.back().headers = header_table(c, key, n);
+       }},
+      {"proxy",
+       [](checker& c, std::string_view key, const toml::key&, const toml::node& n, crawl_options& o) {
+         auto v = c.string(key, n);
+         if (!v)
+           return;
+         o.domain_rules.back().proxy = *v;
+         c.check(n.source(), key, [&](crawl_options& p) {
+           p.domain_rules = {{"x", std::nullopt, std::nullopt}};
+           p.domain_rules.back().proxy = *v;
+         });
        }},
   };
   return s;

@@ -3,6 +3,7 @@
 # only what is missing, and runs `apt-get update` only when something is.
 set -euo pipefail
 pkgs=(
+  tinyproxy openssl  # tests/fetch: a real proxy with basic auth; certificates made by the TLS tests
   build-essential cmake ninja-build pkg-config ccache
   libcaf-dev libcpp-httplib-dev libgumbo-dev librocksdb-dev libtomlplusplus-dev libcli11-dev
   libidn2-dev zlib1g-dev libbrotli-dev libssl-dev

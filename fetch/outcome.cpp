@@ -8,6 +8,7 @@ namespace {
 constexpr std::array<const char*, outcome_count> names = {
   "ok", "redirect", "not_found", "client_error", "server_error",
   "timeout", "network_error", "too_large", "robots_denied", "host_parked",
+  "proxy_auth", "dns_error", "tls_error",
 };
 }  // namespace
 
@@ -28,6 +29,9 @@ outcome classify(const response& r) {
     case fetch_error::too_large: return outcome::too_large;
     case fetch_error::timeout: return outcome::timeout;
     case fetch_error::unsupported: return outcome::client_error;
+    case fetch_error::proxy_auth: return outcome::proxy_auth;
+    case fetch_error::dns: return outcome::dns_error;
+    case fetch_error::tls: return outcome::tls_error;
     case fetch_error::connect:
     case fetch_error::network:
     case fetch_error::bad_encoding: return outcome::network_error;

@@ -21,8 +21,11 @@ enum class outcome : std::uint8_t {
   too_large,      ///< body cut at the size cap
   robots_denied,  ///< disallowed by robots.txt (or robots.txt unavailable), never requested
   host_parked,    ///< never requested: its host failed too often or asked for too long a crawl-delay
+  proxy_auth,     ///< the proxy refused the configured credentials (407)
+  dns_error,      ///< the host name did not resolve
+  tls_error,      ///< TLS handshake, certificate or host-name verification failed
 };
-inline constexpr std::size_t outcome_count = 10;
+inline constexpr std::size_t outcome_count = 13;
 
 const char* to_string(outcome o);
 /// Inverse of to_string; false if `name` is none.

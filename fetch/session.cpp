@@ -1,11 +1,17 @@
 #include "fetch/session.hpp"
 
 #include <httplib.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <exception>
+#include <optional>
 #include <string_view>
 
 #include "fetch/decoder.hpp"
@@ -22,6 +28,9 @@ const char* to_string(fetch_error e) {
     case fetch_error::too_large: return "too_large";
     case fetch_error::bad_encoding: return "bad_encoding";
     case fetch_error::unsupported: return "unsupported";
+    case fetch_error::proxy_auth: return "proxy_auth";
+    case fetch_error::dns: return "dns";
+    case fetch_error::tls: return "tls";
   }
   return "unknown";
 }
@@ -80,6 +89,9 @@ std::string host_header(const parse::url& u) {
   return u.port == -1 ? u.host : u.host + ":" + std::to_string(u.port);
 }
 
+/// host:port with the effective port (a CONNECT target).
+std::string host_header_with_port(const parse::url& u) { return u.host + ":" + std::to_string(u.effective_port()); }
+
 /// True when the decimal `number` is greater than `limit` (non-digits: false).
 bool exceeds(std::string_view number, std::size_t limit) {
   std::uint64_t v = 0;
@@ -132,6 +144,34 @@ std::string wire_target(const std::string& target) {
   return out;
 }
 
+/// A proxy URL taken apart; user and password percent-decoded.
+struct proxy_spec {
+  std::string host;
+  int port = 0;
+  std::string user, password;
+};
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string percent_decode(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 &&
+        hex_value(s[i + 2]) >= 0) {
+      out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
 /// Request line + headers as cpp-httplib writes them: it adds `Accept: */*` when absent and
 /// writes its (case-insensitively sorted) header map in order.
 std::string raw_request(const std::string& target, httplib::Headers h) {
@@ -168,17 +208,112 @@ std::string one_chunk(const std::string& body) {
   return body.empty() ? std::string("0\r\n\r\n") : size + body + "\r\n0\r\n\r\n";
 }
 
-std::unique_ptr<httplib::ClientImpl> make_client(const parse::url& u, const options& o) {
+result<proxy_spec> parse_proxy(const std::string& text) {
+  auto u = parse::parse_url(text);
+  if (!u || u->scheme != "http" || u->host.empty())
+    return make_error("proxy must look like http://[user:pass@]host:port, got '" + redact_proxy(text) + "'");
+  proxy_spec p;
+  p.host = u->host;
+  if (p.host.size() > 2 && p.host.front() == '[') p.host = p.host.substr(1, p.host.size() - 2);
+  p.port = u->effective_port();
+  p.user = percent_decode(u->username);
+  p.password = percent_decode(u->password);
+  return p;
+}
+
+std::string base64(std::string_view in) {
+  static const char* const abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  std::size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    const unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) |
+                       static_cast<unsigned char>(in[i + 2]);
+    out += abc[(v >> 18) & 63];
+    out += abc[(v >> 12) & 63];
+    out += abc[(v >> 6) & 63];
+    out += abc[v & 63];
+  }
+  if (i < in.size()) {
+    unsigned v = static_cast<unsigned char>(in[i]) << 16;
+    if (i + 1 < in.size()) v |= static_cast<unsigned char>(in[i + 1]) << 8;
+    out += abc[(v >> 18) & 63];
+    out += abc[(v >> 12) & 63];
+    out += i + 1 < in.size() ? abc[(v >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+/// After a failed TLS set-up through a proxy: asks the proxy for the same CONNECT tunnel on a raw
+/// socket and returns its status code (0 when it cannot tell), so a 407 is told from a TLS error.
+int probe_connect_status(const proxy_spec& p, const std::string& target, std::chrono::milliseconds timeout) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  if (::getaddrinfo(p.host.c_str(), std::to_string(p.port).c_str(), &hints, &res) != 0 || !res) return 0;
+  int status = 0;
+  const int fd = ::socket(res->ai_family, SOCK_STREAM, 0);
+  if (fd >= 0) {
+    timeval tv{};
+    tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
+    tv.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    if (::connect(fd, res->ai_addr, res->ai_addrlen) == 0) {
+      std::string req = "CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\n";
+      if (!p.user.empty()) req += "Proxy-Authorization: Basic " + base64(p.user + ":" + p.password) + "\r\n";
+      req += "\r\n";
+      if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(req.size())) {
+        char buf[256];
+        std::string line;
+        for (int i = 0; i < 16 && line.find('\n') == std::string::npos && line.size() < 200; ++i) {
+          const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+          if (n <= 0) break;
+          line.append(buf, static_cast<std::size_t>(n));
+        }
+        // "HTTP/1.x NNN reason"
+        auto sp = line.find(' ');
+        if (line.rfind("HTTP/", 0) == 0 && sp != std::string::npos && line.size() >= sp + 4) {
+          const std::string code = line.substr(sp + 1, 3);
+          if (std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; }))
+            status = std::stoi(code);
+        }
+      }
+    }
+    ::close(fd);
+  }
+  ::freeaddrinfo(res);
+  return status;
+}
+
+bool is_auth_refusal(int connect_status) { return connect_status == 401 || connect_status == 407; }
+
+/// `opts.proxy` or the host's rule proxy ("direct": none); "" = direct.
+std::string effective_proxy(const options& o, const host_settings& hs) {
+  if (hs.proxy == "direct") return {};
+  return hs.proxy.empty() ? o.proxy : hs.proxy;
+}
+
+/// `address` is where to connect ("" = let httplib resolve `u`'s host); `proxy` null = direct.
+std::unique_ptr<httplib::ClientImpl> make_client(const parse::url& u, const options& o, const proxy_spec* proxy,
+                                                 const std::string& address) {
   std::string host = u.host;
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
   const int port = u.effective_port();
   std::unique_ptr<httplib::ClientImpl> c;
   if (u.scheme == "https") {
     auto ssl = std::make_unique<httplib::SSLClient>(host, port);
-    ssl->enable_server_certificate_verification(true);
+    ssl->enable_server_certificate_verification(!o.insecure);
+    if (!o.ca_file.empty()) ssl->set_ca_cert_path(o.ca_file.c_str());
     c = std::move(ssl);
   } else {
     c = std::make_unique<httplib::ClientImpl>(host, port);
+  }
+  if (proxy) {
+    c->set_proxy(proxy->host.c_str(), proxy->port);
+    if (!proxy->user.empty()) c->set_proxy_basic_auth(proxy->user.c_str(), proxy->password.c_str());
+  } else if (!address.empty() && address != host) {
+    c->set_hostname_addr_map({{host, address}});
   }
   c->set_connection_timeout(std::min(o.connect_timeout, o.total_timeout));
   c->set_read_timeout(std::min(o.read_timeout, o.total_timeout));
@@ -190,13 +325,28 @@ std::unique_ptr<httplib::ClientImpl> make_client(const parse::url& u, const opti
 }
 
 /// One request on one client, filling `r`. Returns httplib's error for the caller's retry choice.
+/// The job's headers, then the host's (replacing those of the same name).
+header_list merged_headers(const options& o, const host_settings& hs) {
+  if (hs.headers.empty()) return o.headers;
+  header_list out;
+  for (const auto& kv : o.headers)
+    if (!has_header(hs.headers, kv.first)) out.push_back(kv);
+  out.insert(out.end(), hs.headers.begin(), hs.headers.end());
+  return out;
+}
+
 httplib::Error run_once(httplib::ClientImpl& client, const parse::url& u, const options& o,
-                        steady::time_point started, response& r) {
+                        const host_settings& hs, steady::time_point started, response& r) {
+  const header_list extra = merged_headers(o, hs);
   httplib::Headers h;
-  if (!has_header(o.headers, "Host")) h.emplace("Host", host_header(u));
-  if (!has_header(o.headers, "User-Agent")) h.emplace("User-Agent", o.user_agent);
-  if (!has_header(o.headers, "Accept-Encoding")) h.emplace("Accept-Encoding", "gzip, deflate, br");
-  for (const auto& kv : o.headers) h.emplace(kv.first, kv.second);
+  if (!has_header(extra, "Host")) h.emplace("Host", host_header(u));
+  if (!has_header(extra, "User-Agent")) h.emplace("User-Agent", o.user_agent);
+  if (!has_header(extra, "Accept-Encoding")) h.emplace("Accept-Encoding", "gzip, deflate, br");
+  for (const auto& kv : extra) h.emplace(kv.first, kv.second);
+  if (o.cookies && !has_header(extra, "Cookie")) {
+    auto c = o.cookies->header_for(u);
+    if (!c.empty()) h.emplace("Cookie", std::move(c));
+  }
   if (o.capture_raw) {
     r.raw = std::make_shared<raw_exchange>();
     r.raw->request = raw_request(u.request_target(), h);
@@ -221,6 +371,10 @@ httplib::Error run_once(httplib::ClientImpl& client, const parse::url& u, const 
     last_io = steady::now();
     r.status = res.status;
     r.headers.assign(res.headers.begin(), res.headers.end());
+    if (o.cookies) {
+      auto range = res.headers.equal_range("Set-Cookie");
+      for (auto it = range.first; it != range.second; ++it) o.cookies->set(u, it->second);
+    }
     r.content_type = media_type(res.get_header_value("Content-Type"));
     if (r.raw) {
       r.raw->response_head = raw_response_head(res);
@@ -259,11 +413,22 @@ httplib::Error run_once(httplib::ClientImpl& client, const parse::url& u, const 
     }
     if (over_total()) return false;
     if (!keep_body) return r.wire_bytes <= drain_limit;
-    switch (dec->feed(std::string_view(data, n), r.body, o.max_body_bytes)) {
+    std::size_t cap = o.max_body_bytes;
+    bool ratio_cap = false;
+    if (o.max_ratio > 0 && r.wire_bytes <= cap / o.max_ratio) {
+      const std::size_t by_ratio = std::max<std::size_t>(o.ratio_floor_bytes, r.wire_bytes * o.max_ratio);
+      if (by_ratio < cap) {
+        cap = by_ratio;
+        ratio_cap = true;
+      }
+    }
+    switch (dec->feed(std::string_view(data, n), r.body, cap)) {
       case decoder::status::ok: return true;
       case decoder::status::full:
         stop = fetch_error::too_large;
-        stop_message = "decoded body exceeds " + std::to_string(o.max_body_bytes) + " bytes";
+        stop_message = ratio_cap ? "decompression ratio above " + std::to_string(o.max_ratio) + ":1 (" +
+                                       std::to_string(r.wire_bytes) + " bytes on the wire)"
+                                 : "decoded body exceeds " + std::to_string(o.max_body_bytes) + " bytes";
         return false;
       case decoder::status::corrupt:
         stop = fetch_error::bad_encoding;
@@ -322,6 +487,12 @@ httplib::Error run_once(httplib::ClientImpl& client, const parse::url& u, const 
       r.error = fetch_error::connect;
       r.error_message = "cannot connect to " + u.host_key() + " (" + what + ")";
       break;
+    case httplib::Error::SSLConnection:
+    case httplib::Error::SSLServerVerification:
+    case httplib::Error::SSLLoadingCerts:
+      r.error = fetch_error::tls;
+      r.error_message = "TLS with " + u.host_key() + " failed (" + what + ")";
+      break;
     case httplib::Error::ConnectionTimeout:
       r.error = fetch_error::timeout;
       r.error_message = "connect to " + u.host_key() + " timed out";
@@ -363,6 +534,20 @@ httplib::Error run_once(httplib::ClientImpl& client, const parse::url& u, const 
 
 }  // namespace
 
+std::string redact_proxy(const std::string& proxy) {
+  const auto scheme_end = proxy.find("://");
+  const auto start = scheme_end == std::string::npos ? 0 : scheme_end + 3;
+  const auto at = proxy.rfind('@');
+  if (at == std::string::npos || at < start) return proxy;
+  return proxy.substr(0, start) + "***@" + proxy.substr(at + 1);
+}
+
+result<void> check_proxy(const std::string& proxy) {
+  auto p = parse_proxy(proxy);
+  if (!p) return p.err();
+  return {};
+}
+
 session::session(options opts, std::shared_ptr<connection_pool> pool)
     : opts_(std::move(opts)), pool_(std::move(pool)) {
   if (!pool_) {
@@ -396,11 +581,57 @@ response session::get_with(const parse::url& u, const options& opts) {
       r.error_message = "URL has no host";
     } else {
       const std::string key = u.host_key();
+      const host_settings hs = opts.for_host ? opts.for_host(u.host) : host_settings{};
+      const std::string proxy_text = effective_proxy(opts, hs);
+      std::optional<proxy_spec> proxy;
+      if (!proxy_text.empty()) {
+        auto p = parse_proxy(proxy_text);
+        if (!p) {
+          r.error = fetch_error::connect;
+          r.error_message = p.message();
+          r.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - started);
+          return r;
+        }
+        proxy = std::move(*p);
+      }
+      if (proxy && u.scheme == "https") {
+        // cpp-httplib 0.11.4 deadlocks in SSLClient::connect_with_proxy (it re-locks its socket
+        // mutex when the proxy's CONNECT reply closes the connection, as tinyproxy's does), so
+        // https is not sent through a proxy: the CONNECT is tried on a raw socket to report what
+        // the proxy said (bad credentials: proxy_auth), then the URL fails as unsupported.
+        const std::string via = " (through proxy " + proxy->host + ":" + std::to_string(proxy->port) + ")";
+        const int status = probe_connect_status(*proxy, host_header_with_port(u),
+                                                std::min(opts.connect_timeout, opts.read_timeout));
+        if (is_auth_refusal(status)) {
+          r.error = fetch_error::proxy_auth;
+          r.error_message = "proxy refused the credentials (" + std::to_string(status) + ")" + via;
+        } else if (status == 0) {
+          r.error = fetch_error::connect;
+          r.error_message = "no answer from proxy " + proxy->host + ":" + std::to_string(proxy->port);
+        } else {
+          r.error = fetch_error::unsupported;
+          r.error_message = "https through a proxy is not supported yet (proxy answered CONNECT with " +
+                            std::to_string(status) + ")" + via;
+        }
+        r.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - started);
+        return r;
+      }
       auto client = pool_->checkout(key);
       const bool reused = client && client->is_socket_open();
-      if (!client) client = make_client(u, opts);
+      std::string address;
+      if (!client && !proxy && opts.dns) {
+        auto a = opts.dns->resolve(u.host, u.effective_port());
+        if (!a) {
+          r.error = fetch_error::dns;
+          r.error_message = a.message();
+          r.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - started);
+          return r;
+        }
+        address = std::move(*a);
+      }
+      if (!client) client = make_client(u, opts, proxy ? &*proxy : nullptr, address);
       const auto attempt_started = steady::now();
-      httplib::Error err = run_once(*client, u, opts, started, r);
+      httplib::Error err = run_once(*client, u, opts, hs, started, r);
       // A kept-alive connection the server closed meanwhile fails before any byte arrives:
       // retry once on a fresh connection (not after a timeout, which would only double the wait).
       const bool stale = reused && r.status == 0 && r.wire_bytes == 0 &&
@@ -409,9 +640,26 @@ response session::get_with(const parse::url& u, const options& opts) {
                          r.error != fetch_error::timeout &&
                          steady::now() - attempt_started < opts.read_timeout;
       if (stale) {
-        client = make_client(u, opts);
+        if (!proxy && opts.dns && address.empty())
+          if (auto a = opts.dns->resolve(u.host, u.effective_port())) address = std::move(*a);
+        client = make_client(u, opts, proxy ? &*proxy : nullptr, address);
         r = response{};
-        err = run_once(*client, u, opts, started, r);
+        err = run_once(*client, u, opts, hs, started, r);
+      }
+      if (proxy) {
+        const std::string via = " (through proxy " + proxy->host + ":" + std::to_string(proxy->port) + ")";
+        // 407 is the proxy's; some proxies (tinyproxy 1.11) answer bad credentials with a 401,
+        // so a 401 through a proxy is checked with a CONNECT probe, which only the proxy answers.
+        if (r.status == 407 ||
+            (r.status == 401 && is_auth_refusal(probe_connect_status(
+                                    *proxy, host_header_with_port(u), std::min(opts.connect_timeout, opts.read_timeout))))) {
+          r.error = fetch_error::proxy_auth;
+          r.error_message = "proxy refused the credentials (" + std::to_string(r.status) + ")" + via;
+        } else if (err == httplib::Error::Connection) {
+          r.error_message = "cannot connect to proxy " + proxy->host + ":" + std::to_string(proxy->port);
+        } else if (r.error != fetch_error::none) {
+          r.error_message += via;
+        }
       }
       // Only a connection that finished its response cleanly is reused.
       if (err == httplib::Error::Success && r.error == fetch_error::none)

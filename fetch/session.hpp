@@ -11,8 +11,17 @@
 /// `keep_non_html_body` is set (only headers are kept). A request that fails on a reused
 /// keep-alive connection before any response byte arrived is retried once on a fresh connection.
 ///
+/// Session features (options below, "HTTP session"): a shared cookie jar (Cookie sent, Set-Cookie
+/// stored), per-host extra headers and proxy from the job's domain rules (`for_host`), an HTTP
+/// proxy with basic auth (absolute-form requests for http, CONNECT for https; a 407 is
+/// fetch_error::proxy_auth), host names resolved through a shared `resolver` (overrides, cache;
+/// a failure is fetch_error::dns), and TLS verified against the system CA store or `ca_file`
+/// (`insecure` turns verification off; handshake and verification failures are
+/// fetch_error::tls). Proxy credentials never appear in error messages (see redact_proxy).
+///
 /// Thread-safety: a session is used by one thread at a time (each fetcher owns one).
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <list>
 #include <memory>
@@ -21,11 +30,19 @@
 #include <vector>
 
 #include "fetch/connection_pool.hpp"
+#include "fetch/cookie_jar.hpp"
+#include "fetch/resolver.hpp"
 #include "parse/url.hpp"
 
 namespace crawld::fetch {
 
 using header_list = std::vector<std::pair<std::string, std::string>>;
+
+/// What a job's domain rule changes for one host.
+struct host_settings {
+  header_list headers;  ///< sent after the job's headers, replacing those of the same name
+  std::string proxy;    ///< "" = the job's proxy; "direct" = no proxy for this host
+};
 
 struct options {
   std::chrono::milliseconds connect_timeout{10'000};
@@ -41,7 +58,24 @@ struct options {
   /// Raw capture for archives (WARC): fill `response::raw` (see `raw_exchange`). Also reads the
   /// bodies of non-HTML responses (up to max_body_bytes) instead of discarding them early.
   bool capture_raw = false;
+
+  // HTTP session (cookies, per-host settings, proxy, DNS, TLS).
+  std::shared_ptr<cookie_jar> cookies;               ///< null: no Cookie sent, Set-Cookie ignored
+  std::function<host_settings(const std::string& host)> for_host;  ///< null: none
+  std::string proxy;                                 ///< "http://[user:pass@]host:port"; "" = direct
+  std::shared_ptr<resolver> dns;                     ///< null: cpp-httplib resolves by itself
+  std::string ca_file;                               ///< PEM CA bundle; "" = system store
+  bool insecure = false;                             ///< no certificate / host-name verification
+  /// Decompression-bomb guard: past `ratio_floor_bytes` decoded, the decoded body may be at most
+  /// `max_ratio` times the bytes received so far (0 = no ratio cap); beyond, too_large.
+  std::size_t max_ratio = 0;
+  std::size_t ratio_floor_bytes = 1u << 20;
 };
+
+/// `proxy` with its user and password replaced by "***" (for logs and error messages).
+std::string redact_proxy(const std::string& proxy);
+/// Checks a proxy URL ("http://[user:pass@]host:port"); the error never shows the credentials.
+result<void> check_proxy(const std::string& proxy);
 
 enum class fetch_error {
   none,
@@ -51,6 +85,9 @@ enum class fetch_error {
   too_large,    ///< decoded body exceeded max_body_bytes (body holds the first bytes)
   bad_encoding, ///< Content-Encoding stream is corrupt
   unsupported,  ///< scheme not http/https
+  proxy_auth,   ///< the proxy refused our credentials (407)
+  dns,          ///< the host name did not resolve
+  tls,          ///< TLS handshake or certificate / host-name verification failed
 };
 const char* to_string(fetch_error e);
 

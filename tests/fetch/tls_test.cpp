@@ -43,7 +43,7 @@ TEST(session, https_rejects_untrusted_certificate) {
   u.scheme = "https";
   session ses(quick());
   const response r = ses.get(u);
-  EXPECT_EQ(r.error, fetch_error::network) << r.error_message;
+  EXPECT_EQ(r.error, fetch_error::tls) << r.error_message;
   EXPECT_EQ(r.status, 0);
   EXPECT_EQ(srv.requests(), 0);
 }
