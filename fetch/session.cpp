@@ -123,27 +123,6 @@ bool response::is_html() const {
 
 namespace {
 
-// ---- raw capture (options::capture_raw), see raw_exchange in session.hpp ----
-
-/// The request target as cpp-httplib 0.11 puts it on the wire (its url_encode, on by default):
-/// ' ' '\'' '+' ',' ';' CR LF and bytes >= 0x80 percent-encoded, everything else as given.
-std::string wire_target(const std::string& target) {
-  static const char digits[] = "0123456789ABCDEF";
-  std::string out;
-  for (char ch : target) {
-    auto c = static_cast<unsigned char>(ch);
-    if (c == ' ' || c == '\'' || c == '+' || c == ',' || c == ';' || c == '\r' || c == '\n' ||
-        c >= 0x80) {
-      out += '%';
-      out += digits[c >> 4];
-      out += digits[c & 15];
-    } else {
-      out += ch;
-    }
-  }
-  return out;
-}
-
 /// A proxy URL taken apart; user and password percent-decoded.
 struct proxy_spec {
   std::string host;
@@ -172,11 +151,13 @@ std::string percent_decode(std::string_view s) {
   return out;
 }
 
+// ---- raw capture (options::capture_raw), see raw_exchange in session.hpp ----
+
 /// Request line + headers as cpp-httplib writes them: it adds `Accept: */*` when absent and
 /// writes its (case-insensitively sorted) header map in order.
 std::string raw_request(const std::string& target, httplib::Headers h) {
   if (h.find("Accept") == h.end()) h.emplace("Accept", "*/*");
-  std::string s = "GET " + wire_target(target) + " HTTP/1.1\r\n";
+  std::string s = "GET " + target + " HTTP/1.1\r\n";  // url_encode is off: sent as given
   for (const auto& [k, v] : h) s += k + ": " + v + "\r\n";
   return s + "\r\n";
 }
@@ -319,6 +300,9 @@ std::unique_ptr<httplib::ClientImpl> make_client(const parse::url& u, const opti
   c->set_read_timeout(std::min(o.read_timeout, o.total_timeout));
   c->set_write_timeout(std::min(o.read_timeout, o.total_timeout));
   c->set_keep_alive(true);
+  // Our request targets are already WHATWG-normalized and percent-encoded; cpp-httplib's own
+  // encoding would turn '+' into %2B (changing a query's meaning) and re-encode , ; '.
+  c->set_url_encode(false);
   c->set_follow_location(false);
   c->set_decompress(false);
   return c;
@@ -465,6 +449,8 @@ httplib::Error run_once(httplib::ClientImpl& client, const parse::url& u, const 
   }
   const httplib::Error err = res.error();
   const std::string what = httplib::to_string(err);
+  if (err == httplib::Error::Success && r.status == 0)
+    guard([&] { return on_response(res.value()); });  // 204: httplib skips the response handler
   if (r.raw && r.raw->response_head.empty() && err == httplib::Error::Success)
     r.raw->response_head = raw_response_head(res.value());  // 204: httplib skips the handler
   if (r.raw && !r.raw->response_head.empty()) {

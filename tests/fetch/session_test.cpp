@@ -35,6 +35,22 @@ std::string repeated_text(std::size_t n) {
   return s;
 }
 
+TEST(session, no_content_response_keeps_its_status_and_headers) {
+  // cpp-httplib does not call the response handler for a 204; the session must still report it.
+  test_server srv([](httplib::Server& s) {
+    s.Get("/empty", [](const httplib::Request&, httplib::Response& res) {
+      res.status = 204;
+      res.set_header("X-Test", "b");
+    });
+  });
+  session ses(fast_options());
+  const response r = ses.get(srv.url("/empty"));
+  EXPECT_EQ(r.error, fetch_error::none) << r.error_message;
+  EXPECT_EQ(r.status, 204);
+  EXPECT_EQ(r.header("X-Test"), "b");
+  EXPECT_TRUE(r.body.empty());
+}
+
 TEST(session, gets_html_body_and_headers) {
   test_server srv([](httplib::Server& s) {
     s.Get("/page", [](const httplib::Request&, httplib::Response& res) {
