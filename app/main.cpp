@@ -154,6 +154,8 @@ int main(int argc, char** argv) {
   run->add_option("--delay", run_delay_ms, "Override [crawl] delay_ms");
   run->add_option("--db", ro.db, "Override [crawl] db");
   run->add_option("--user-agent", ro.user_agent, "Override [crawl] user_agent");
+  std::vector<std::string> run_sets;
+  run->add_option("--set", run_sets, "Override any job-file key: TABLE.KEY=VALUE, VALUE in TOML (bare text is a string); repeatable");
 
   // serve
   std::string serve_config;
@@ -317,7 +319,7 @@ int main(int argc, char** argv) {
     return cmd_crawl(std::move(co), cf);
   }
   if (*run) {
-    auto job = conf::load_job(job_path);
+    auto job = conf::load_job(job_path, run_sets);
     for (const auto& e : job.errors)
       std::cerr << "crawld: " << conf::to_string(e) << '\n';
     if (!job.ok())

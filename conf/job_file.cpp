@@ -74,8 +74,10 @@ class checker {
  public:
   checker(std::string file, std::vector<job_error>& errors) : file_(std::move(file)), errors_(errors) {}
 
+  /// Positions come with their source's name: the job file's, or a `--set` override's.
   void add(const toml::source_region& at, std::string message) {
-    errors_.push_back({file_, static_cast<int>(at.begin.line), static_cast<int>(at.begin.column), std::move(message)});
+    const std::string& file = at.path && !at.path->empty() ? *at.path : file_;
+    errors_.push_back({file, static_cast<int>(at.begin.line), static_cast<int>(at.begin.column), std::move(message)});
   }
 
   /// Runs `validate` on default options (plus a placeholder seed) changed only by `set`, so
@@ -570,9 +572,53 @@ void load_document(checker& c, const toml::table& doc, job_load& out) {
   }
 }
 
+/// Merges `from` into `into`: tables merge key by key, anything else replaces.
+void merge_into(toml::table& into, toml::table& from) {
+  for (auto& [k, v] : from) {
+    if (auto* sub = v.as_table()) {
+      if (auto* have = into.get_as<toml::table>(k.str())) {
+        merge_into(*have, *sub);
+        continue;
+      }
+    }
+    into.insert_or_assign(k, std::move(v));
+  }
+}
+
+/// Parses one `--set` override; false (with an error) when it cannot be read.
+bool parse_override(const std::string& text, toml::table& out, std::vector<job_error>& errors) {
+  const std::string name = "--set " + text;
+  const auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    errors.push_back({name, 0, 0, "expected TABLE.KEY=VALUE (e.g. crawl.max_pages=100)"});
+    return false;
+  }
+  try {
+    out = toml::parse(text, name);
+    return true;
+  } catch (const toml::parse_error&) {
+  }
+  // Not TOML: take the value as a string, so `crawl.db=/tmp/x` needs no quotes.
+  std::string quoted = "\"";
+  for (char ch : text.substr(eq + 1)) {
+    if (ch == '"' || ch == '\\')
+      quoted += '\\';
+    quoted += ch;
+  }
+  quoted += '"';
+  try {
+    out = toml::parse(text.substr(0, eq) + "=" + quoted, name);
+    return true;
+  } catch (const toml::parse_error& e) {
+    errors.push_back({name, static_cast<int>(e.source().begin.line), static_cast<int>(e.source().begin.column),
+                      std::string(e.description())});
+    return false;
+  }
+}
+
 }  // namespace
 
-job_load load_job_string(std::string_view text, const std::string& name) {
+job_load load_job_string(std::string_view text, const std::string& name, const std::vector<std::string>& overrides) {
   job_load out;
   try {
     checker c(name, out.errors);
@@ -584,6 +630,13 @@ job_load load_job_string(std::string_view text, const std::string& name) {
                             std::string(e.description())});
       return out;
     }
+    for (const auto& o : overrides) {
+      toml::table t;
+      if (parse_override(o, t, out.errors))
+        merge_into(doc, t);
+    }
+    if (!out.errors.empty())
+      return out;
     load_document(c, doc, out);
     // Cross-option checks; seeds may still come from the command line, so none is fine here.
     crawl_options final_check = out.options;
@@ -605,7 +658,7 @@ job_load load_job_string(std::string_view text, const std::string& name) {
   return out;
 }
 
-job_load load_job(const std::string& path) {
+job_load load_job(const std::string& path, const std::vector<std::string>& overrides) {
   try {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
@@ -615,7 +668,7 @@ job_load load_job(const std::string& path) {
     }
     std::ostringstream buf;
     buf << in.rdbuf();
-    return load_job_string(buf.str(), path);
+    return load_job_string(buf.str(), path, overrides);
   } catch (...) {
     job_load out;
     out.errors.push_back({path, 0, 0, "cannot read job file"});

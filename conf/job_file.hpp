@@ -36,9 +36,16 @@ struct job_load {
 /// is not an error here (seeds may come from the command line): the caller runs `validate` on the
 /// final options, which reports "no seed URL given". `user_agent` stays "" when absent (the caller
 /// fills in crawld/<version>). Never throws.
-job_load load_job(const std::string& path);
+///
+/// `overrides` (`crawld run --set`) change the file before it is checked, each
+/// "TABLE.KEY=VALUE" (or "name=VALUE") with VALUE in TOML syntax; a VALUE that is not valid TOML
+/// is taken as a string (`crawl.db=/tmp/x`). A table value merges into the file's table; any
+/// other value (arrays included) replaces the file's. Errors in an override are reported with the
+/// override as the file name (`--set crawl.max_pagez=3:1:7: unknown key ...`).
+job_load load_job(const std::string& path, const std::vector<std::string>& overrides = {});
 
 /// As `load_job`, for a job file's text; `name` is the file name used in errors.
-job_load load_job_string(std::string_view text, const std::string& name);
+job_load load_job_string(std::string_view text, const std::string& name,
+                         const std::vector<std::string>& overrides = {});
 
 }  // namespace crawld::conf

@@ -261,6 +261,34 @@ TEST(job_file, examples_load_cleanly) {
   EXPECT_GE(files, 2);
 }
 
+TEST(job_file, set_overrides_replace_file_values_and_keep_the_rest) {
+  auto j = load_job_string("[crawl]\nseeds = [\"http://a.example/\"]\nmax_pages = 5\nmax_depth = 2\n", "job.toml",
+                           {"crawl.max_pages=50", "crawl.db=/tmp/x y", "crawl.include=[\"/docs/\"]", "name=\"renamed\""});
+  ASSERT_TRUE(j.ok()) << (j.errors.empty() ? "" : to_string(j.errors.front()));
+  EXPECT_EQ(j.options.max_pages, 50u);
+  EXPECT_EQ(j.options.max_depth, 2);          // untouched keys of the same table stay
+  EXPECT_EQ(j.options.db, "/tmp/x y");        // not TOML: taken as a string
+  EXPECT_EQ(j.options.include, std::vector<std::string>{"/docs/"});
+  EXPECT_EQ(j.name, "renamed");
+  ASSERT_EQ(j.options.seeds.size(), 1u);
+}
+
+TEST(job_file, set_override_errors_name_the_override) {
+  auto j = load_job_string("[crawl]\nmax_pages = 5\n", "job.toml", {"crawl.max_pagez=3"});
+  ASSERT_EQ(j.errors.size(), 1u);
+  EXPECT_EQ(j.errors[0].file, "--set crawl.max_pagez=3");
+  EXPECT_NE(j.errors[0].message.find("did you mean 'max_pages'"), std::string::npos) << j.errors[0].message;
+
+  auto typed = load_job_string("", "job.toml", {"crawl.max_pages=many"});
+  ASSERT_EQ(typed.errors.size(), 1u);
+  EXPECT_EQ(typed.errors[0].file, "--set crawl.max_pages=many");
+  EXPECT_NE(typed.errors[0].message.find("must be an integer"), std::string::npos) << typed.errors[0].message;
+
+  auto shape = load_job_string("", "job.toml", {"max_pages"});
+  ASSERT_EQ(shape.errors.size(), 1u);
+  EXPECT_NE(shape.errors[0].message.find("TABLE.KEY=VALUE"), std::string::npos);
+}
+
 TEST(job_file, domain_rules_parsed) {
   auto j = load_job_string(R"(
 [[domain]]
