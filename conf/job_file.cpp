@@ -290,7 +290,9 @@ std::vector<std::pair<std::string, std::string>> header_table(checker& c, std::s
     const auto &x = a.first->source().begin, &y = b.first->source().begin;
     return std::tie(x.line, x.column) < std::tie(y.line, y.column);
   });
-  for (auto [hk, hv] : entries) {
+  for (const auto& entry : entries) {
+    const toml::key* hk = entry.first;  // not a structured binding: clang 14 cannot capture one
+    const toml::node* hv = entry.second;
     auto name = std::string(key) + "." + std::string(hk->str());
     auto value = c.string(name, *hv);
     if (!value)
