@@ -1,5 +1,7 @@
 #include "conf/job_file.hpp"
 
+#include "parse/scope.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <fstream>
@@ -242,6 +244,10 @@ handler flag(bool crawl_options::*field) {
 handler regexes(std::vector<std::string> crawl_options::*field) {
   return [field](checker& c, std::string_view key, const toml::key&, const toml::node& n, crawl_options& o) {
     auto v = c.strings(key, n, [&](const std::string& s, const toml::source_region& at) {
+      if (auto g = parse::regex_guard(s); !g) {
+        c.add(at, "bad regex in '" + std::string(key) + "': '" + s + "': " + g.message());
+        return;
+      }
       try {
         std::regex re(s, std::regex::ECMAScript);
       } catch (const std::regex_error& e) {

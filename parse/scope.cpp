@@ -21,10 +21,44 @@ void add_unique(std::vector<std::string>& v, std::string s) {
   if (std::find(v.begin(), v.end(), s) == v.end()) v.push_back(std::move(s));
 }
 
+}  // namespace
+
+result<void> regex_guard(std::string_view p) {
+  auto digits_at = [&](std::size_t i) {
+    std::size_t n = 0;
+    while (i + n < p.size() && p[i + n] >= '0' && p[i + n] <= '9') ++n;
+    return n;
+  };
+  bool in_class = false;
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    const char c = p[i];
+    if (c == '\\') {
+      if (!in_class && digits_at(i + 1) > 4)
+        return make_error("back-reference number too large (more than 4 digits)");
+      ++i;  // the escaped character is literal
+    } else if (in_class) {
+      in_class = c != ']';
+    } else if (c == '[') {
+      in_class = true;
+      if (i + 1 < p.size() && p[i + 1] == ']') ++i;  // "[]...]": the first ']' is literal
+    } else if (c == '{') {
+      std::size_t n = digits_at(i + 1);
+      std::size_t m = i + 1 + n < p.size() && p[i + 1 + n] == ',' ? digits_at(i + 2 + n) : 0;
+      if (n > 4 || m > 4)
+        return make_error("repetition count too large (more than 4 digits)");
+    }
+  }
+  return {};
+}
+
+namespace {
+
 result<std::vector<std::shared_ptr<const std::regex>>> compile(
     const std::vector<std::string>& patterns, const char* what) {
   std::vector<std::shared_ptr<const std::regex>> out;
   for (const auto& p : patterns) {
+    if (auto g = regex_guard(p); !g)
+      return make_error(std::string("bad ") + what + " regex '" + p + "': " + g.message());
     try {
       out.push_back(std::make_shared<const std::regex>(p, std::regex::ECMAScript));
     } catch (const std::exception& e) {

@@ -19,6 +19,12 @@ namespace crawld::parse {
 enum class scope_verdict { in_scope, bad_scheme, off_site, excluded, not_included, too_deep };
 const char* to_string(scope_verdict v);
 
+/// Rejects what std::regex (libstdc++) must not be given: a repetition count or back-reference
+/// number of more than four digits, which overflows a signed int inside its compiler (undefined
+/// behaviour, found by fuzzing) — and no useful URL pattern needs one. Call before compiling a
+/// user's pattern; the message names the problem.
+result<void> regex_guard(std::string_view pattern);
+
 class scope {
  public:
   /// Builds a scope; fails with a message naming the bad regex or domain.

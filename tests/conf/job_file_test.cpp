@@ -192,6 +192,13 @@ TEST(job_file, bad_regex_reported_at_its_line) {
   EXPECT_TRUE(has(j.errors[1].message, "'exclude'"));
 }
 
+TEST(job_file, regex_with_huge_repetition_count_reported_not_compiled) {
+  auto j = load_job_string("[crawl]\nexclude = [\"x{99999999999999999999}\"]\n", "t.toml");
+  ASSERT_EQ(j.errors.size(), 1u) << all_errors(j);
+  EXPECT_EQ(j.errors[0].line, 2);
+  EXPECT_TRUE(has(j.errors[0].message, "repetition count too large")) << j.errors[0].message;
+}
+
 TEST(job_file, bad_seed_reported_at_its_line) {
   auto j = load_job_string("[crawl]\nseeds = [\n  \"http://good.example/\",\n  \"not a url\",\n  \"ftp://x.example/\",\n]\n",
                            "t.toml");
