@@ -10,26 +10,11 @@
 #include <toml++/toml.h>
 
 #include "conf/json.hpp"
+#include "conf/suggest.hpp"
 
 namespace crawld::conf {
 
 namespace {
-
-std::size_t distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j)
-    row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diag = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
 
 const std::vector<std::string_view>& known_keys() {
   static const std::vector<std::string_view> k = {"listen",    "port",       "state_dir",       "log_file",
@@ -117,17 +102,9 @@ daemon_config_load load_daemon_config_string(std::string_view text, const std::s
           c.max_jobs = static_cast<int>(*p);
       } else {
         std::string msg = "unknown key '" + std::string(key) + "'";
-        std::string_view best;
-        std::size_t best_d = 3;
-        for (auto cand : known_keys()) {
-          auto d = distance(key, cand);
-          if (d < best_d) {
-            best_d = d;
-            best = cand;
-          }
-        }
+        auto best = nearest(key, known_keys());
         if (!best.empty())
-          msg += "; did you mean '" + std::string(best) + "'?";
+          msg += "; did you mean '" + best + "'?";
         add(k.source(), msg);
       }
     }

@@ -261,7 +261,8 @@ result<std::unique_ptr<store>> store::open(const std::string& dir, open_options 
     raw->DestroyColumnFamilyHandle(handles[i]);
 
   rocksdb::ColumnFamilyHandle* meta = out->cfs_[cf_meta];
-  if (fresh) {
+  // A new store: its format version and creation time, synced before anything else is written.
+  const auto initialize = [&]() -> result<std::unique_ptr<store>> {
     rocksdb::WriteBatch batch;
     batch.Put(meta, meta_format_key, std::to_string(format_version));
     batch.Put(meta, meta_created_key, std::to_string(now_ms()));
@@ -270,7 +271,8 @@ result<std::unique_ptr<store>> store::open(const std::string& dir, open_options 
     const rocksdb::Status ws = raw->Write(w, &batch);
     if (!ws.ok()) return make_error("cannot initialize store " + q + ": " + ws.ToString());
     return result<std::unique_ptr<store>>(std::move(out));
-  }
+  };
+  if (fresh) return initialize();
 
   std::string version;
   const rocksdb::Status gs = raw->Get(rocksdb::ReadOptions(), meta, meta_format_key, &version);
@@ -292,14 +294,7 @@ result<std::unique_ptr<store>> store::open(const std::string& dir, open_options 
         !std::all_of(out->cfs_.begin(), out->cfs_.end(), empty_cf))
       return make_error(q + " is not a crawld store (no format_version in meta)");
     if (opts.read_only) return result<std::unique_ptr<store>>(std::move(out));
-    rocksdb::WriteBatch batch;
-    batch.Put(meta, meta_format_key, std::to_string(format_version));
-    batch.Put(meta, meta_created_key, std::to_string(now_ms()));
-    rocksdb::WriteOptions w;
-    w.sync = true;
-    const rocksdb::Status ws = raw->Write(w, &batch);
-    if (!ws.ok()) return make_error("cannot initialize store " + q + ": " + ws.ToString());
-    return result<std::unique_ptr<store>>(std::move(out));
+    return initialize();
   }
   if (!gs.ok()) return make_error("cannot open store " + q + ": " + gs.ToString());
   int v = 0;

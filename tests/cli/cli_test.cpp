@@ -5,6 +5,7 @@
 
 #include "process.hpp"
 #include "storage/store.hpp"
+#include "tests/site.hpp"
 #include "tests/temp_dir.hpp"
 #include "testsite/server.hpp"
 
@@ -12,21 +13,10 @@ namespace crawld {
 namespace {
 
 using test::run;
+using test::start_site;
 using test::temp_dir;
 using namespace std::chrono_literals;
 
-std::unique_ptr<testsite::server> start_site(int hosts, int pages, std::chrono::milliseconds latency = 0ms) {
-  testsite::site_options o;
-  o.hosts = hosts;
-  o.pages = pages;
-  o.port = 0;
-  testsite::server_options so;
-  so.latency = latency;
-  so.threads_per_host = 16;
-  auto s = testsite::server::start(testsite::site(o), so);
-  EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.message());
-  return s.ok() ? std::move(*s) : nullptr;
-}
 
 /// Requests the site served, robots.txt not counted (crawls store pages, not robots.txt).
 std::size_t page_requests(const testsite::server& site) {

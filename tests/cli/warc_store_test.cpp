@@ -20,6 +20,7 @@
 #include "process.hpp"
 #include "storage/store.hpp"
 #include "storage/warc.hpp"
+#include "tests/site.hpp"
 #include "tests/temp_dir.hpp"
 #include "testsite/server.hpp"
 
@@ -28,6 +29,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using test::run;
+using test::start_site;
 using test::temp_dir;
 using namespace std::chrono_literals;
 
@@ -35,18 +37,6 @@ const std::string repo = fs::weakly_canonical(fs::path(CRAWLD_TEST_DATA) / ".." 
 
 bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
 
-std::unique_ptr<testsite::server> start_site(int hosts, int pages, std::chrono::milliseconds latency = 0ms) {
-  testsite::site_options o;
-  o.hosts = hosts;
-  o.pages = pages;
-  o.port = 0;
-  testsite::server_options so;
-  so.latency = latency;
-  so.threads_per_host = 16;
-  auto s = testsite::server::start(testsite::site(o), so);
-  EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.message());
-  return s.ok() ? std::move(*s) : nullptr;
-}
 
 /// Runs a shell command; combined output and exit status (-1 if it did not exit).
 std::pair<std::string, int> shell(const std::string& cmd) {

@@ -10,6 +10,7 @@
 
 #include "conf/json.hpp"
 #include "tests/cli/process.hpp"
+#include "tests/site.hpp"
 #include "tests/temp_dir.hpp"
 #include "testsite/server.hpp"
 
@@ -17,18 +18,6 @@ namespace crawld::test {
 
 using namespace std::chrono_literals;
 
-inline std::unique_ptr<testsite::server> start_site(int hosts, int pages, std::chrono::milliseconds latency) {
-  testsite::site_options o;
-  o.hosts = hosts;
-  o.pages = pages;
-  o.port = 0;
-  testsite::server_options so;
-  so.latency = latency;
-  so.threads_per_host = 16;
-  auto s = testsite::server::start(testsite::site(o), so);
-  EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.message());
-  return s.ok() ? std::move(*s) : nullptr;
-}
 
 inline void write_text(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
