@@ -112,15 +112,21 @@ TEST(crawl, per_host_delay_separates_request_starts) {
   auto log = srv->requests();
   ASSERT_EQ(log.size(), 9u) << "robots.txt and 8 pages";
   EXPECT_EQ(log[0].target, "/robots.txt");
+  // The crawler stamps a start at its gate; the server stamps a request after accept and read, so a
+  // request on a new connection (robots.txt, or a fetcher's first) reaches the server a few ms late
+  // and shortens the gap before the next one. A loaded sanitizer run has shown 8 ms of that. So each
+  // gap may fall 10% short, but not the average: requests without the delay would be ms apart, and a
+  // delay counted from the grant instead of the start would show in the mean.
   auto min_gap = log[1].at - log[0].at;
   for (std::size_t i = 1; i < log.size(); ++i) {
     auto gap = log[i].at - log[i - 1].at;
     min_gap = std::min(min_gap, gap);
-    // 5% tolerance: the server stamps a request after its connect and read, the crawler before.
-    EXPECT_GE(gap, std::chrono::microseconds(142'500)) << "requests " << i - 1 << " and " << i;
+    EXPECT_GE(gap, std::chrono::microseconds(135'000)) << "requests " << i - 1 << " and " << i;
   }
-  std::cout << "server-side min gap with --delay 150: "
-            << std::chrono::duration_cast<std::chrono::microseconds>(min_gap).count() / 1000.0 << " ms\n";
+  auto mean_gap = (log.back().at - log.front().at) / static_cast<int>(log.size() - 1);
+  EXPECT_GE(mean_gap, std::chrono::microseconds(147'000));
+  auto ms = [](auto d) { return std::chrono::duration_cast<std::chrono::microseconds>(d).count() / 1000.0; };
+  std::cout << "server-side gaps with --delay 150: min " << ms(min_gap) << " ms, mean " << ms(mean_gap) << " ms\n";
 }
 
 TEST(crawl, max_pages_caps_fetches_exactly) {
