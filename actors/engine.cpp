@@ -40,7 +40,10 @@ result<prepared_job> prepare_job(const conf::crawl_options& in) {
   prepared_job pj;
   pj.opts = in;
   const auto& opts = pj.opts;
-  auto sc = parse::scope::make(opts.seeds, opts.allow_domains, opts.include, opts.exclude,
+  std::vector<std::string> scope_seeds = opts.seeds;  // seed requests' URLs are seeds too
+  for (const auto& s : opts.seed_requests)
+    scope_seeds.push_back(s.url);
+  auto sc = parse::scope::make(scope_seeds, opts.allow_domains, opts.include, opts.exclude,
                                opts.max_depth);
   if (!sc)
     return sc.err();
@@ -48,6 +51,11 @@ result<prepared_job> prepare_job(const conf::crawl_options& in) {
   for (const auto& s : opts.seeds) {
     auto u = parse::parse_url(s);  // validated above
     pj.seeds.push_back(url_task{parse::normalize(*u), u->host_key(), 0, {}});
+  }
+  for (const auto& s : opts.seed_requests) {  // method, headers and body ride along (base/request.hpp)
+    auto u = parse::parse_url(s.url);
+    pj.seeds.push_back(url_task{parse::normalize(*u), u->host_key(), 0, {}});
+    pj.seeds.back().request = encode_request(s.request);
   }
   // The frontier always lives in a store: the crawl's (--db), or a scratch one in $TMPDIR that
   // holds no pages and is removed when the frontier is destroyed.
@@ -115,8 +123,9 @@ result<prepared_job> prepare_job(const conf::crawl_options& in) {
     wo.max_file_bytes = opts.warc_max_size;
     wo.software = "crawld";
     wo.info_fields = {{"http-header-user-agent", opts.user_agent}};
-    wo.description = "crawl of " + opts.seeds.front() +
-                     (opts.seeds.size() > 1 ? " and " + std::to_string(opts.seeds.size() - 1) + " more seeds" : "");
+    const auto& first = opts.seeds.empty() ? opts.seed_requests.front().url : opts.seeds.front();
+    const auto n = opts.seeds.size() + opts.seed_requests.size();
+    wo.description = "crawl of " + first + (n > 1 ? " and " + std::to_string(n - 1) + " more seeds" : "");
     wo.skip_existing = true;  // a resumed crawl adds files
     auto w = storage::warc_writer::open(storage::warc_prefix(opts.warc), wo);
     if (!w)

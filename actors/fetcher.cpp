@@ -66,7 +66,17 @@ fetched_page fetch_one(fetcher_actor self, url_task& t) {
     p.resp.error_message = "not a URL";
   } else {
     auto& ses = *self->state.session;
-    p.resp = kind == task_kind::sitemap ? ses.get_any(*u, sitemap_max_bytes) : ses.get(*u);
+    if (!t.request.empty()) {  // a seed request with a method and body
+      auto req = decode_request(t.request);
+      if (req) {
+        p.resp = ses.send(*u, *req);
+      } else {
+        p.resp.error = fetch::fetch_error::unsupported;
+        p.resp.error_message = req.message();
+      }
+    } else {
+      p.resp = kind == task_kind::sitemap ? ses.get_any(*u, sitemap_max_bytes) : ses.get(*u);
+    }
     if (p.resp.is_redirect()) {
       auto loc = p.resp.header("Location");
       if (auto target = loc.empty() ? std::nullopt : parse::parse_url(loc, &*u))

@@ -77,11 +77,16 @@ struct url_task {
   std::uint8_t kind = 0;           ///< task_kind
   std::uint8_t attempt = 0;        ///< retries so far
   std::uint64_t seq = 0;           ///< position in its host's frontier queue; 0: not in the frontier
+  /// A seed request's method, headers and body (base/request.hpp encode_request bytes); "" for a
+  /// plain GET, which every link and most seeds are (an empty string costs no allocation). Kept
+  /// by retries and by 307/308 redirects; dropped by other redirects (RFC 9110 15.4).
+  std::string request{};
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, url_task& x) {
-  return f(caf::meta::type_name("url_task"), x.url, x.host_key, x.depth, x.chain, x.kind, x.attempt, x.seq);
+  return f(caf::meta::type_name("url_task"), x.url, x.host_key, x.depth, x.chain, x.kind, x.attempt, x.seq,
+           x.request);
 }
 
 /// What a robots.txt fetch decided for a host (fetcher -> queue). Local only.

@@ -37,6 +37,7 @@ storage::page_record make_record(fetched_page& p, fetch::outcome o) {
   rec.location = p.redirect_to;
   rec.wire_bytes = p.resp.wire_bytes;
   rec.truncated = p.resp.error == fetch::fetch_error::too_large;
+  rec.request = p.task.request;
   return rec;
 }
 
@@ -70,7 +71,7 @@ caf::behavior parser(caf::stateful_actor<parser_state>* self, parser_config cfg,
       std::vector<url_task> links;
       std::map<std::string, std::uint64_t> rejected;
       auto consider = [&](const std::string& target, int depth, std::vector<std::string> chain,
-                          task_kind kind) {
+                          task_kind kind, std::string request = {}) {
         auto u = parse::parse_url(target);
         if (!u) {
           ++rejected["bad_url"];
@@ -88,6 +89,7 @@ caf::behavior parser(caf::stateful_actor<parser_state>* self, parser_config cfg,
         }
         links.push_back(url_task{target, u->host_key(), depth, std::move(chain),
                                  static_cast<std::uint8_t>(kind), 0});
+        links.back().request = std::move(request);
       };
       auto rec = make_record(p, o);
       auto kind = static_cast<task_kind>(p.task.kind);
@@ -99,7 +101,14 @@ caf::behavior parser(caf::stateful_actor<parser_state>* self, parser_config cfg,
         } else {
           auto chain = p.task.chain;
           chain.push_back(p.task.url);
-          consider(p.redirect_to, p.task.depth, std::move(chain), kind);
+          // RFC 9110 15.4: 307 and 308 repeat the request (method, headers, body) at the target;
+          // 303 means GET; a POST answered 301/302 becomes a GET too, as browsers do (15.4.2-3
+          // allow it), while other methods keep theirs there.
+          const int sc = p.resp.status;
+          const bool keep = !p.task.request.empty() &&
+                            (sc == 307 || sc == 308 ||
+                             ((sc == 301 || sc == 302) && request_method(p.task.request) != "POST"));
+          consider(p.redirect_to, p.task.depth, std::move(chain), kind, keep ? p.task.request : std::string());
         }
       } else if (o == fetch::outcome::ok && kind == task_kind::sitemap) {
         if (auto sm = parse::parse_sitemap(p.resp.body)) {

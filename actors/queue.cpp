@@ -68,12 +68,13 @@ std::string request_target(const std::string& url) {
 }
 
 storage::frontier_entry to_entry(const url_task& t) {
-  return storage::frontier_entry{t.url, t.host_key, t.depth, t.chain, t.kind, t.seq, t.attempt};
+  return storage::frontier_entry{t.url, t.host_key, t.depth, t.chain, t.kind, t.seq, t.attempt, t.request};
 }
 
 url_task to_task(storage::frontier_entry&& e) {
   url_task t{std::move(e.url), std::move(e.host_key), e.depth, std::move(e.chain), e.kind, e.attempt};
   t.seq = e.seq;
+  t.request = std::move(e.request);
   return t;
 }
 
@@ -274,7 +275,7 @@ void admit_one(queue_actor self, url_task& t) {
     return;
   auto key = t.host_key;
   if (st.cfg.max_pages_per_host > 0 && st.fr->admitted(key) >= st.cfg.max_pages_per_host) {
-    auto k = st.fr->known(t.url);
+    auto k = st.fr->known(storage::request_key(t.url, t.request));
     if (!check(self, k))
       return;
     ++st.stats.rejected[*k ? "duplicate" : "max_pages_per_host"];

@@ -10,6 +10,7 @@
 #include "app/robots_cmd.hpp"
 #include "app/serve.hpp"
 #include "conf/job_file.hpp"
+#include "conf/seed_request.hpp"
 #include "conf/url_list.hpp"
 
 namespace crawld::app {
@@ -133,6 +134,14 @@ int main(int argc, char** argv) {
   double idle_timeout_s = 30;
   crawl->add_option("--max-ratio", co.max_ratio, "Cut a body decoding to more than N times its wire bytes (past 1 MiB; 0: no cap)")->capture_default_str();
   crawl->add_option("--idle-timeout", idle_timeout_s, "Close keep-alive connections idle this many seconds")->capture_default_str();
+  // Seed requests with a body (docs/cli.md "Seed requests"): applied to the command line's seed URLs.
+  conf::request_flags rf;
+  crawl->add_option("-X,--request", rf.method, "Method for the seed URLs: GET, POST, PUT, PATCH, DELETE (default POST with a body)");
+  crawl->add_option("-d,--data", rf.data, "Form body for the seed URLs, sent as given (application/x-www-form-urlencoded; repeatable, joined by '&')");
+  crawl->add_option("--data-urlencode", rf.data_urlencode, "Form field '[NAME=]VALUE' with VALUE percent-encoded for the seed URLs (repeatable)");
+  std::string json_body;
+  auto* json_opt = crawl->add_option("--json", json_body, "JSON body for the seed URLs, sent as given (application/json)");
+  crawl->add_option("--content-type", rf.content_type, "Content-Type of the seed URLs' body instead of the default");
 
   // run
   std::string job_path;
@@ -272,6 +281,16 @@ int main(int argc, char** argv) {
     if (co.seeds.empty()) {
       print_error("no URL to crawl: give seed URLs or --urls FILE");
       return 2;
+    }
+    if (json_opt->count() > 0)
+      rf.json = json_body;
+    if (auto rq = conf::request_from_flags(rf); !rq) {
+      print_error(rq.message());
+      return 2;
+    } else if (*rq) {  // every seed URL (command line and --urls) is sent with this request
+      for (auto& url : co.seeds)
+        co.seed_requests.push_back(conf::seed_request{std::move(url), **rq});
+      co.seeds.clear();
     }
     co.delay = std::chrono::milliseconds(delay_ms);
     co.connect_timeout = seconds_to_ms(connect_s);

@@ -107,9 +107,33 @@ result<void> check_session(const crawl_options& o) {
 
 }  // namespace
 
+result<void> validate_seed_request(const seed_request& s) {
+  auto u = parse::parse_url(s.url);
+  if (!u)
+    return make_error("not a valid URL: '" + s.url + "'");
+  if (u->scheme != "http" && u->scheme != "https")
+    return make_error("seed URL must be http or https: '" + s.url + "'");
+  const auto& r = s.request;
+  if (!known_method(r.method))
+    return make_error("method must be one of GET, POST, PUT, PATCH, DELETE, got '" + r.method + "'");
+  if ((r.method == "GET" || r.method == "DELETE") && !r.body.empty())
+    return make_error(r.method + " with a body: a body needs POST, PUT or PATCH");
+  if (!r.body.empty() && r.content_type.empty())
+    return make_error("a request body needs a content type");
+  if (r.content_type.find_first_of("\r\n") != std::string::npos)
+    return make_error("bad content type: '" + r.content_type + "'");
+  for (const auto& [k, v] : r.headers)
+    if (k.empty() || k.find_first_of(":\r\n \t") != std::string::npos || v.find_first_of("\r\n") != std::string::npos)
+      return make_error("bad header name or value: '" + k + "'");
+  return {};
+}
+
 result<void> validate(const crawl_options& o) {
-  if (o.seeds.empty())
+  if (o.seeds.empty() && o.seed_requests.empty())
     return make_error("no seed URL given");
+  for (const auto& s : o.seed_requests)
+    if (auto r = validate_seed_request(s); !r)
+      return make_error("seed request " + s.request.method + " " + s.url + ": " + r.message());
   for (const auto& s : o.seeds) {
     auto u = parse::parse_url(s);
     if (!u)

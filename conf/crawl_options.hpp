@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/request.hpp"
 #include "base/result.hpp"
 #include "parse/trap_guard.hpp"
 
@@ -25,8 +26,17 @@ struct domain_rule {
   std::string proxy{};  ///< "" = the job's proxy; "direct" = none; else http://[user:pass@]host:port
 };
 
+/// A seed sent with a method, headers and a body (job files' [[seed]], `crawl --data/--json/
+/// --request`). Its URL counts as a seed for the scope; the links of its response are crawled
+/// as plain GETs.
+struct seed_request {
+  std::string url;        ///< absolute http(s) URL
+  request_spec request;   ///< method upper-case; body and content type already serialised
+};
+
 struct crawl_options {
   std::vector<std::string> seeds;           ///< absolute http(s) URLs
+  std::vector<seed_request> seed_requests;  ///< seeds with a method/headers/body (docs/job-file.md)
   int max_depth = -1;                       ///< -1: unlimited; seeds are depth 0
   std::uint64_t max_pages = 0;              ///< 0: unlimited; caps URLs admitted (so fetched)
   int concurrency = 32;                     ///< requests in flight in total (fetchers, permits)
@@ -99,6 +109,10 @@ std::string redact_proxy_url(std::string_view proxy);
 const domain_rule* match_rule(const std::vector<domain_rule>& rules, std::string_view host);
 /// Glob match: '*' matches any run of characters, '?' one; case-insensitive ASCII.
 bool glob_match(std::string_view pattern, std::string_view text);
+
+/// Checks one seed request: http(s) URL, a known method (GET POST PUT PATCH DELETE), no body with
+/// GET or DELETE, a content type with a body, header names and values that fit in a header line.
+result<void> validate_seed_request(const seed_request& s);
 
 /// Checks ranges and URLs; the error names the option and the bad value.
 result<void> validate(const crawl_options& o);

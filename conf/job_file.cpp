@@ -1,4 +1,5 @@
 #include "conf/job_file.hpp"
+#include "conf/seed_request.hpp"
 #include "conf/suggest.hpp"
 
 #include "parse/scope.hpp"
@@ -505,8 +506,241 @@ void load_domains(checker& c, const toml::node& n, crawl_options& o) {
   }
 }
 
+// ---- [[seed]]: seed requests with a method, headers and a body (docs/job-file.md) ----
+
+/// A TOML value as Python's json.dumps(value, sort_keys=True) writes it (tables have their keys
+/// sorted already). Dates and times have no JSON form: an error at the value.
+bool to_json(checker& c, const toml::node& n, std::string& out) {
+  if (auto s = n.as_string()) {
+    auto q = json_dumps_string(s->get());
+    if (!q) {
+      c.add(n.source(), "'json': " + q.message());
+      return false;
+    }
+    out += *q;
+  } else if (auto i = n.as_integer()) {
+    out += std::to_string(i->get());
+  } else if (auto f = n.as_floating_point()) {
+    auto d = json_dumps_double(f->get());
+    if (!d) {
+      c.add(n.source(), "'json': " + d.message());
+      return false;
+    }
+    out += *d;
+  } else if (auto b = n.as_boolean()) {
+    out += b->get() ? "true" : "false";
+  } else if (auto a = n.as_array()) {
+    out += "[";
+    bool first = true;
+    for (const auto& e : *a) {
+      if (!first)
+        out += ", ";
+      first = false;
+      if (!to_json(c, e, out))
+        return false;
+    }
+    out += "]";
+  } else if (auto t = n.as_table()) {
+    out += "{";
+    bool first = true;
+    for (const auto& [k, v] : *t) {
+      if (!first)
+        out += ", ";
+      first = false;
+      auto q = json_dumps_string(k.str());
+      if (!q) {
+        c.add(k.source(), "'json': key " + q.message());
+        return false;
+      }
+      out += *q + ": ";
+      if (!to_json(c, v, out))
+        return false;
+    }
+    out += "}";
+  } else {
+    c.add(n.source(), std::string("'json' cannot hold a ") + type_name(n) + " (JSON has no such type)");
+    return false;
+  }
+  return true;
+}
+
+/// One form value: a string or a number (Python's str() of it).
+std::optional<std::string> form_value(checker& c, const std::string& name, const toml::node& n) {
+  if (auto s = n.as_string())
+    return s->get();
+  if (auto i = n.as_integer())
+    return std::to_string(i->get());
+  if (auto f = n.as_floating_point()) {
+    if (auto d = json_dumps_double(f->get()))
+      return *d;
+  }
+  c.add(n.source(), "'" + name + "' must be a string, a number or an array of them, got " + type_name(n));
+  return std::nullopt;
+}
+
+void load_seed(checker& c, const toml::table& t, crawl_options& o) {
+  static const std::vector<std::string_view> keys = {"url", "method", "headers", "form", "json", "body", "content_type"};
+  seed_request s;
+  const toml::node* method_at = nullptr;
+  const toml::node* body_at = nullptr;    // the first of form / json / body
+  std::string body_key;
+  const toml::node* type_at = nullptr;
+  bool ok = true;
+  auto one_body = [&](const toml::key& k, const toml::node& v) {
+    if (body_at) {
+      c.add(k.source(), "'" + std::string(k.str()) + "' and '" + body_key +
+                            "' both give the body: use only one of form, json, body");
+      ok = false;
+      return false;
+    }
+    body_at = &v;
+    body_key = std::string(k.str());
+    return true;
+  };
+  // Keys in the order written, so errors come out in file order.
+  std::vector<std::pair<const toml::key*, const toml::node*>> entries;
+  for (const auto& [k, v] : t)
+    entries.emplace_back(&k, &v);
+  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+    const auto &x = a.first->source().begin, &y = b.first->source().begin;
+    return std::tie(x.line, x.column) < std::tie(y.line, y.column);
+  });
+  for (const auto& entry : entries) {
+    const toml::key& k = *entry.first;
+    const toml::node& v = *entry.second;
+    const auto key = k.str();
+    if (key == "url") {
+      auto u = c.string("url", v);
+      if (!u) {
+        ok = false;
+        continue;
+      }
+      crawl_options probe;
+      probe.seeds = {*u};
+      if (auto r = validate(probe); !r) {
+        c.add(v.source(), "bad seed in [[seed]] 'url': " + r.message());
+        ok = false;
+      }
+      s.url = *u;
+    } else if (key == "method") {
+      auto m = c.string("method", v);
+      if (!m) {
+        ok = false;
+        continue;
+      }
+      std::string up = *m;
+      std::transform(up.begin(), up.end(), up.begin(), [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+      if (!known_method(up)) {
+        c.add(v.source(), "'method' must be one of GET, POST, PUT, PATCH, DELETE, got '" + *m + "'");
+        ok = false;
+      }
+      s.request.method = up;
+      method_at = &v;
+    } else if (key == "headers") {
+      s.request.headers = header_table(c, "headers", v);
+    } else if (key == "form") {
+      if (!one_body(k, v))
+        continue;
+      auto ft = v.as_table();
+      if (!ft) {
+        c.add(v.source(), std::string("'form' must be a table of field = value, got ") + type_name(v));
+        ok = false;
+        continue;
+      }
+      std::vector<std::pair<std::string, std::string>> fields;
+      for (const auto& [fk, fv] : *ft) {
+        const std::string name = "form." + std::string(fk.str());
+        if (auto a = fv.as_array()) {
+          for (const auto& e : *a)
+            if (auto val = form_value(c, name, e))
+              fields.emplace_back(std::string(fk.str()), std::move(*val));
+            else
+              ok = false;
+        } else if (auto val = form_value(c, name, fv)) {
+          fields.emplace_back(std::string(fk.str()), std::move(*val));
+        } else {
+          ok = false;
+        }
+      }
+      s.request.body = form_urlencode(fields);
+      s.request.content_type = "application/x-www-form-urlencoded";
+    } else if (key == "json") {
+      if (!one_body(k, v))
+        continue;
+      std::string out;
+      if (!to_json(c, v, out))
+        ok = false;
+      s.request.body = std::move(out);
+      s.request.content_type = "application/json";
+    } else if (key == "body") {
+      if (!one_body(k, v))
+        continue;
+      auto b = c.string("body", v);
+      if (!b) {
+        ok = false;
+        continue;
+      }
+      s.request.body = std::move(*b);
+    } else if (key == "content_type") {
+      auto ct = c.string("content_type", v);
+      if (!ct) {
+        ok = false;
+        continue;
+      }
+      if (ct->empty() || ct->find_first_of("\r\n") != std::string::npos) {
+        c.add(v.source(), "'content_type' must be a media type like \"text/plain\", got '" + *ct + "'");
+        ok = false;
+      }
+      type_at = &v;
+      s.request.content_type = std::move(*ct);  // a form or json body keeps this type
+    } else {
+      c.unknown_key(k, "in [[seed]]", keys);
+      ok = false;
+    }
+  }
+  if (type_at && body_key != "body" && body_at)
+    s.request.content_type = type_at->as_string()->get();
+  if (!t.contains("url")) {
+    c.add(t.source(), "[[seed]] needs a 'url'");
+    return;
+  }
+  if (body_key == "body" && !type_at) {
+    c.add(body_at->source(), "'body' needs a 'content_type' (e.g. \"text/plain\")");
+    ok = false;
+  }
+  if (type_at && !body_at) {
+    c.add(type_at->source(), "'content_type' without a body: add form, json or body");
+    ok = false;
+  }
+  if (!method_at)
+    s.request.method = body_at ? "POST" : "GET";
+  else if (ok && body_at && (s.request.method == "GET" || s.request.method == "DELETE")) {
+    c.add(method_at->source(), "method " + s.request.method + " cannot send a body ('" + body_key +
+                                   "'); use POST, PUT or PATCH");
+    ok = false;
+  }
+  if (!ok)
+    return;
+  if (auto r = validate_seed_request(s); !r) {
+    c.add(t.source(), "[[seed]]: " + r.message());
+    return;
+  }
+  o.seed_requests.push_back(std::move(s));
+}
+
+void load_seeds(checker& c, const toml::node& n, crawl_options& o) {
+  auto arr = n.as_array();
+  if (!arr || !arr->is_array_of_tables()) {
+    c.add(n.source(), std::string("'seed' must be an array of tables ([[seed]]), got ") + type_name(n));
+    return;
+  }
+  o.seed_requests.clear();
+  for (const auto& e : *arr)
+    load_seed(c, *e.as_table(), o);
+}
+
 void load_document(checker& c, const toml::table& doc, job_load& out) {
-  static const std::vector<std::string_view> tables = {"crawl", "politeness", "traps", "domain"};
+  static const std::vector<std::string_view> tables = {"crawl", "politeness", "traps", "domain", "seed"};
   auto& o = out.options;
   for (const auto& [k, v] : doc) {
     auto key = k.str();
@@ -515,6 +749,8 @@ void load_document(checker& c, const toml::table& doc, job_load& out) {
         out.name = std::move(*s);
     } else if (key == "domain") {
       load_domains(c, v, o);
+    } else if (key == "seed") {
+      load_seeds(c, v, o);
     } else if (key == "crawl" || key == "politeness" || key == "traps") {
       auto t = v.as_table();
       if (!t) {
@@ -528,7 +764,7 @@ void load_document(checker& c, const toml::table& doc, job_load& out) {
       if (auto near = nearest(key, tables); !near.empty())
         msg += "; did you mean [" + near + "]?";
       else
-        msg += "; tables are [crawl], [politeness], [traps] and [[domain]]";
+        msg += "; tables are [crawl], [politeness], [traps], [[domain]] and [[seed]]";
       c.add(k.source(), msg);
     } else {
       // A key written above its table is a common slip: name the table it belongs in.

@@ -155,11 +155,20 @@ std::string percent_decode(std::string_view s) {
 
 /// Request line + headers as cpp-httplib writes them: it adds `Accept: */*` when absent and
 /// writes its (case-insensitively sorted) header map in order.
-std::string raw_request(const std::string& target, httplib::Headers h) {
+std::string raw_request(const std::string& method, const std::string& target, httplib::Headers h,
+                        const std::string& body) {
   if (h.find("Accept") == h.end()) h.emplace("Accept", "*/*");
-  std::string s = "GET " + target + " HTTP/1.1\r\n";  // url_encode is off: sent as given
+  // As cpp-httplib's write_request: a body gets Content-Length (and text/plain when no type was
+  // given); a bodiless POST, PUT or PATCH gets Content-Length: 0.
+  if (!body.empty()) {
+    if (h.find("Content-Type") == h.end()) h.emplace("Content-Type", "text/plain");
+    if (h.find("Content-Length") == h.end()) h.emplace("Content-Length", std::to_string(body.size()));
+  } else if ((method == "POST" || method == "PUT" || method == "PATCH") && h.find("Content-Length") == h.end()) {
+    h.emplace("Content-Length", "0");
+  }
+  std::string s = method + " " + target + " HTTP/1.1\r\n";  // url_encode is off: sent as given
   for (const auto& [k, v] : h) s += k + ": " + v + "\r\n";
-  return s + "\r\n";
+  return s + "\r\n" + body;
 }
 
 std::string raw_response_head(const httplib::Response& res) {
@@ -319,9 +328,26 @@ header_list merged_headers(const options& o, const host_settings& hs) {
   return out;
 }
 
+/// `extra` with `over` appended, replacing entries of the same name (case-insensitive).
+header_list override_headers(const header_list& extra, const header_list& over) {
+  if (over.empty()) return extra;
+  header_list out;
+  for (const auto& kv : extra)
+    if (!has_header(over, kv.first)) out.push_back(kv);
+  out.insert(out.end(), over.begin(), over.end());
+  return out;
+}
+
 httplib::Error run_once(httplib::ClientImpl& client, const parse::url& u, const options& o,
-                        const host_settings& hs, steady::time_point started, response& r) {
-  const header_list extra = merged_headers(o, hs);
+                        const host_settings& hs, steady::time_point started, response& r,
+                        const request_spec* req) {
+  header_list extra = merged_headers(o, hs);
+  if (req) {
+    header_list over = req->headers;
+    if (!req->content_type.empty() && !has_header(over, "Content-Type"))
+      over.emplace_back("Content-Type", req->content_type);
+    extra = override_headers(extra, over);
+  }
   httplib::Headers h;
   if (!has_header(extra, "Host")) h.emplace("Host", host_header(u));
   if (!has_header(extra, "User-Agent")) h.emplace("User-Agent", o.user_agent);
@@ -333,7 +359,8 @@ httplib::Error run_once(httplib::ClientImpl& client, const parse::url& u, const 
   }
   if (o.capture_raw) {
     r.raw = std::make_shared<raw_exchange>();
-    r.raw->request = raw_request(u.request_target(), h);
+    r.raw->request = req ? raw_request(req->method, u.request_target(), h, req->body)
+                         : raw_request("GET", u.request_target(), h, {});
   }
   bool raw_cut = false, raw_chunked = false;
 
@@ -441,7 +468,20 @@ httplib::Error run_once(httplib::ClientImpl& client, const parse::url& u, const 
   // httplib's timeouts are per read: the watchdog holds the total timeout over the status line
   // and headers too (a server dripping header bytes, or sending header lines forever).
   auto watchdog = arm_watchdog(started + o.total_timeout, [&client] { client.stop(); });
-  const auto res = client.Get(u.request_target(), h, response_handler, content_receiver);
+  httplib::Result res = [&] {
+    if (!req) return client.Get(u.request_target(), h, response_handler, content_receiver);
+    // The general form of what Get does, with our method and body.
+    httplib::Request hr;
+    hr.method = req->method;
+    hr.path = u.request_target();
+    hr.headers = h;
+    hr.body = req->body;
+    hr.response_handler = response_handler;
+    hr.content_receiver = [&content_receiver](const char* data, std::size_t n, std::uint64_t, std::uint64_t) {
+      return content_receiver(data, n);
+    };
+    return client.send(hr);
+  }();
   if (watchdog.fired() && res.error() != httplib::Error::Success && stop == fetch_error::none) {
     r.error = fetch_error::timeout;
     r.error_message = "total timeout of " + std::to_string(o.total_timeout.count()) + " ms exceeded";
@@ -548,6 +588,11 @@ session::~session() = default;
 
 response session::get(const parse::url& u) { return get_with(u, opts_); }
 
+response session::send(const parse::url& u, const request_spec& req) {
+  if (req.method == "GET" && req.body.empty() && req.headers.empty()) return get_with(u, opts_);
+  return get_with(u, opts_, &req);
+}
+
 response session::get_any(const parse::url& u, std::size_t max_body) {
   options o = opts_;
   o.keep_non_html_body = true;
@@ -555,7 +600,7 @@ response session::get_any(const parse::url& u, std::size_t max_body) {
   return get_with(u, o);
 }
 
-response session::get_with(const parse::url& u, const options& opts) {
+response session::get_with(const parse::url& u, const options& opts, const request_spec* req) {
   const auto started = steady::now();
   response r;
   try {
@@ -617,7 +662,7 @@ response session::get_with(const parse::url& u, const options& opts) {
       }
       if (!client) client = make_client(u, opts, proxy ? &*proxy : nullptr, address);
       const auto attempt_started = steady::now();
-      httplib::Error err = run_once(*client, u, opts, hs, started, r);
+      httplib::Error err = run_once(*client, u, opts, hs, started, r, req);
       // A kept-alive connection the server closed meanwhile fails before any byte arrives:
       // retry once on a fresh connection (not after a timeout, which would only double the wait).
       const bool stale = reused && r.status == 0 && r.wire_bytes == 0 &&
@@ -630,7 +675,7 @@ response session::get_with(const parse::url& u, const options& opts) {
           if (auto a = opts.dns->resolve(u.host, u.effective_port())) address = std::move(*a);
         client = make_client(u, opts, proxy ? &*proxy : nullptr, address);
         r = response{};
-        err = run_once(*client, u, opts, hs, started, r);
+        err = run_once(*client, u, opts, hs, started, r, req);
       }
       if (proxy) {
         const std::string via = " (through proxy " + proxy->host + ":" + std::to_string(proxy->port) + ")";

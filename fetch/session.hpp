@@ -29,6 +29,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/request.hpp"
 #include "fetch/connection_pool.hpp"
 #include "fetch/cookie_jar.hpp"
 #include "fetch/resolver.hpp"
@@ -92,7 +93,8 @@ enum class fetch_error {
 const char* to_string(fetch_error e);
 
 /// One exchange as it went over the wire, as far as cpp-httplib lets us see it (capture_raw).
-/// - `request`: request line + headers + blank line, exactly as sent: rebuilt from the headers
+/// - `request`: request line + headers + blank line (+ the request body, for a request with
+///   one), exactly as sent: rebuilt from the headers
 ///   handed to cpp-httplib plus the ones it adds (`Accept: */*`), in its order (sorted by name,
 ///   case-insensitively) and with its percent-encoding of the path (' ' ' + , ; and non-ASCII
 ///   bytes); tests/fetch/raw_capture_test.cpp compares it with the bytes a server received.
@@ -145,11 +147,19 @@ class session {
   /// GET `u` keeping the body whatever its media type (robots.txt, sitemaps), decoded and cut at
   /// `max_body` bytes (then error too_large, the first bytes kept).
   response get_any(const parse::url& u, std::size_t max_body);
+  /// `req.method` `u` (one hop) with `req`'s headers (after the job's and the host's, replacing
+  /// those of the same name) and body (Content-Type `req.content_type`, Content-Length set; a
+  /// POST/PUT/PATCH without body sends Content-Length: 0). Everything else as `get`: cookies,
+  /// proxy, resolver, caps, raw capture (the body is part of raw_exchange::request). Like `get`,
+  /// a request that fails on a reused keep-alive connection before any response byte is sent
+  /// again once on a fresh connection, whatever the method (the crawl's retries would send it
+  /// again anyway). Never throws.
+  response send(const parse::url& u, const request_spec& req);
 
   const options& opts() const { return opts_; }
 
  private:
-  response get_with(const parse::url& u, const options& o);
+  response get_with(const parse::url& u, const options& o, const request_spec* req = nullptr);
   options opts_;
   std::shared_ptr<connection_pool> pool_;
 };

@@ -87,21 +87,24 @@ std::pair<std::uint64_t, std::uint64_t> url_hashes(std::string_view url) {
 
 std::string encode_entry(const frontier_entry& e) {
   std::string out;
-  out.push_back(1);  // version
+  out.push_back(e.request.empty() ? 1 : 2);  // version
   put_str(out, e.url);
   put_u64(out, static_cast<std::uint32_t>(e.depth));
   out.push_back(static_cast<char>(e.kind));
   put_u64(out, e.chain.size());
   for (const auto& c : e.chain)
     put_str(out, c);
+  if (!e.request.empty())
+    put_str(out, e.request);
   return out;
 }
 
 result<frontier_entry> decode_entry(std::string_view in) {
   frontier_entry e;
   auto bad = [] { return make_error("corrupt frontier entry"); };
-  if (in.empty() || in[0] != 1)
+  if (in.empty() || (in[0] != 1 && in[0] != 2))
     return bad();
+  const bool with_request = in[0] == 2;
   in.remove_prefix(1);
   if (!get_str(in, e.url) || in.size() < 9)
     return bad();
@@ -121,6 +124,8 @@ result<frontier_entry> decode_entry(std::string_view in) {
       return bad();
     e.chain.push_back(std::move(c));
   }
+  if (with_request && (!get_str(in, e.request) || e.request.empty()))
+    return bad();
   if (!in.empty())
     return bad();
   return e;
@@ -219,13 +224,13 @@ void frontier::bloom_add(const std::string& url) {
   }
 }
 
-result<bool> frontier::known(const std::string& url) {
-  if (!bloom_maybe(url))
+result<bool> frontier::known(const std::string& key) {
+  if (!bloom_maybe(key))
     return false;
-  if (batch_seen_.count(url))
+  if (batch_seen_.count(key))
     return true;
   rocksdb::PinnableSlice v;
-  auto s = db_->rocks()->Get(rocksdb::ReadOptions(), db_->handle(store::column::seen), url, &v);
+  auto s = db_->rocks()->Get(rocksdb::ReadOptions(), db_->handle(store::column::seen), key, &v);
   if (s.IsNotFound())
     return false;
   if (!s.ok())
@@ -234,7 +239,8 @@ result<bool> frontier::known(const std::string& url) {
 }
 
 result<bool> frontier::add(frontier_entry e) {
-  auto k = known(e.url);
+  const std::string key = request_key(e.url, e.request);
+  auto k = known(key);
   if (!k)
     return k.err();
   if (*k)
@@ -245,11 +251,11 @@ result<bool> frontier::add(frontier_entry e) {
   h.dirty = true;
   ++known_;
   counters_dirty_ = true;
-  batch_->Put(db_->handle(store::column::seen), e.url, rocksdb::Slice());
+  batch_->Put(db_->handle(store::column::seen), key, rocksdb::Slice());
   batch_->Put(db_->handle(store::column::frontier), entry_key(e.host_key, e.seq), encode_entry(e));
   batch_ops_ += 2;
-  batch_seen_.insert(e.url);
-  bloom_add(e.url);
+  batch_seen_.insert(key);
+  bloom_add(key);
   ++pending_total_;
   if (h.on_disk == 0 && h.window.size() < cfg_.window) {
     h.read_seq = e.seq + 1;
@@ -322,7 +328,7 @@ result<void> frontier::finish(const frontier_entry& e, const page_record* rec) {
   if (rec && cfg_.store_pages) {
     if (rec->url.empty())
       return make_error(quoted(*db_) + ": cannot store a page without url");
-    batch_->Put(db_->handle(store::column::pages), rec->url, encode(*rec));
+    batch_->Put(db_->handle(store::column::pages), page_key(*rec), encode(*rec));
     batch_ops_ += 1 + rec->body.size() / 4096;
   }
   return maybe_commit();

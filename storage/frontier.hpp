@@ -3,7 +3,9 @@
 /// memory does not grow with the number of URLs known, and so that a crawl can resume.
 ///
 /// Layout (docs/architecture.md, "Frontier and seen-set"):
-/// - `seen`:     normalized URL -> "" for every URL ever admitted (the seen-set). In front of it
+/// - `seen`:     request key -> "" for every request ever admitted (the seen-set). The key is the
+///               normalized URL for a plain GET, and request_key(url, request) (storage/page.hpp)
+///               for a seed request with a method and body, so those are deduplicated apart. In front of it
 ///               an in-memory Bloom filter of fixed size (`bloom_urls` x 10 bits, 7 hashes; filled
 ///               from `seen` at open) answers "new" for most new URLs without touching RocksDB;
 ///               a "maybe" goes to the URLs added since the last commit, then a RocksDB Get. Past
@@ -53,6 +55,7 @@ struct frontier_entry {
   std::uint8_t kind = 0;           ///< actors::task_kind
   std::uint64_t seq = 0;           ///< position within the host; 0 = not in the frontier
   std::uint8_t attempt = 0;        ///< retries so far (memory only: a resumed crawl starts over)
+  std::string request{};           ///< encoded request spec (base/request.hpp); "" = plain GET
 };
 
 struct frontier_config {
@@ -71,9 +74,10 @@ class frontier {
   frontier(const frontier&) = delete;
   frontier& operator=(const frontier&) = delete;
 
-  /// Whether `url` was ever admitted (this run or an earlier one on the same store).
-  result<bool> known(const std::string& url);
-  /// Admits `e` (its seq is assigned) unless its URL is known: returns false then. Marks it seen
+  /// Whether the request with seen key `key` (a normalized URL for a plain GET, else
+  /// request_key(url, request)) was ever admitted (this run or an earlier one on the same store).
+  result<bool> known(const std::string& key);
+  /// Admits `e` (its seq is assigned) unless its request key is known: returns false then. Marks it seen
   /// and queues it last on its host.
   result<bool> add(frontier_entry e);
   /// Removes and returns the first entry of `host`'s queue (reading from disk when its window is
@@ -134,7 +138,9 @@ class frontier {
   bool counters_dirty_ = false;
 };
 
-/// Encoding of a frontier value (exposed for tests). decode rejects truncated bytes.
+/// Encoding of a frontier value (exposed for tests). decode rejects truncated bytes. Version 1
+/// (url, depth, kind, chain) is written for plain GETs, so such stores stay readable by older
+/// crawld; version 2 appends the request spec. decode reads both.
 std::string encode_entry(const frontier_entry& e);
 result<frontier_entry> decode_entry(std::string_view bytes);
 

@@ -1,6 +1,10 @@
 #include "storage/page.hpp"
 
+#include <openssl/evp.h>
+
 #include <limits>
+
+#include "base/request.hpp"
 
 // Layout (version 1): one version byte, then every field of page_record in declaration order.
 //   string / bytes : varint length, raw bytes
@@ -9,11 +13,12 @@
 //   bool           : one byte, 0 or 1
 //   list           : varint count, then the elements
 // A new field means a new version byte; decode refuses versions it does not know.
+// Version 2 = version 1 + `request` (string) at the end; written only when `request` is set.
 
 namespace crawld::storage {
 namespace {
 
-constexpr unsigned char page_version = 1;
+constexpr unsigned char page_version = 2;  // the newest this crawld reads
 
 void put_varint(std::string& out, std::uint64_t v) {
   while (v >= 0x80) {
@@ -125,7 +130,7 @@ class reader {
 std::string encode(const page_record& p) {
   std::string out;
   out.reserve(64 + p.url.size() + p.final_url.size() + p.body.size());
-  out.push_back(static_cast<char>(page_version));
+  out.push_back(static_cast<char>(p.request.empty() ? 1 : 2));
   put_string(out, p.url);
   put_string(out, p.final_url);
   put_signed(out, p.status);
@@ -147,13 +152,34 @@ std::string encode(const page_record& p) {
   put_varint(out, p.wire_bytes);
   out.push_back(p.truncated ? 1 : 0);
   put_string(out, p.body);
+  if (!p.request.empty()) put_string(out, p.request);
   return out;
+}
+
+std::string request_key(std::string_view url, std::string_view request) {
+  if (request.empty()) return std::string(url);
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  std::string key(url);
+  key.push_back('\0');
+  key += request_method(request);
+  key.push_back(' ');
+  if (EVP_Digest(request.data(), request.size(), md, &n, EVP_sha256(), nullptr) != 1) {
+    key += request;  // cannot happen with OpenSSL's built-in SHA-256; still a distinct key
+    return key;
+  }
+  static const char* const hex = "0123456789abcdef";
+  for (unsigned int i = 0; i < 16 && i < n; ++i) {
+    key.push_back(hex[md[i] >> 4]);
+    key.push_back(hex[md[i] & 15]);
+  }
+  return key;
 }
 
 result<page_record> decode(std::string_view bytes) {
   if (bytes.empty()) return make_error("page record: empty");
   const auto version = static_cast<unsigned char>(bytes[0]);
-  if (version != page_version) {
+  if (version < 1 || version > page_version) {
     return make_error("page record: unknown format version " + std::to_string(version) +
                       " (this crawld reads " + std::to_string(page_version) + ")");
   }
@@ -183,6 +209,10 @@ result<page_record> decode(std::string_view bytes) {
   p.wire_bytes = in.varint("wire_bytes");
   p.truncated = in.boolean("truncated");
   p.body = in.string("body");
+  if (version >= 2) {
+    p.request = in.string("request");
+    if (!in.failed() && p.request.empty()) in.fail("empty request in a version 2 record");
+  }
   if (!in.failed() && in.remaining() != 0)
     in.fail(std::to_string(in.remaining()) + " trailing bytes after the record");
   if (in.failed()) return make_error("page record: " + in.error_message());

@@ -1,7 +1,8 @@
 #pragma once
 /// The stored form of one fetched URL (one hop), and its binary encoding.
 ///
-/// Encoding is versioned and self-delimiting; `decode` rejects truncated or foreign bytes with a
+/// Encoding is versioned and self-delimiting (version 1 when `request` is empty, so stores of plain
+/// GETs stay readable by older crawld; version 2 appends `request`); `decode` rejects truncated or foreign bytes with a
 /// clear error instead of reading garbage. Pure and thread-safe.
 #include <cstdint>
 #include <string>
@@ -30,7 +31,19 @@ struct page_record {
   std::uint64_t wire_bytes = 0;
   bool truncated = false;
   std::string body;           ///< decoded body (empty for non-HTML by default)
+  /// The request's spec (base/request.hpp encode_request bytes) when it was not a plain GET (a
+  /// seed request with a method and body); "" for a plain GET. Stored from format version 2 on.
+  std::string request;
 };
+
+/// The key of a request in the `seen` and `pages` column families: the normalized URL for a plain
+/// GET; for a request with a spec, URL '\0' METHOD ' ' and the first 32 hex digits of the SHA-256
+/// of the spec bytes (like Scrapy's request fingerprint: method and body make a different request).
+/// Never equal to a URL key (normalized URLs hold no NUL), so a GET link to the same URL found
+/// later is a request of its own.
+std::string request_key(std::string_view url, std::string_view request);
+/// The record's key in `pages`: request_key(url, request).
+inline std::string page_key(const page_record& p) { return request_key(p.url, p.request); }
 
 std::string encode(const page_record& p);
 result<page_record> decode(std::string_view bytes);

@@ -323,7 +323,7 @@ result<void> store::put_pages(const std::vector<page_record>& pages) try {
   rocksdb::WriteBatch batch;
   for (const auto& p : pages) {
     if (p.url.empty()) return store_error(dir_, "cannot store a page without url");
-    const rocksdb::Status s = batch.Put(cfs_[cf_pages], p.url, encode(p));
+    const rocksdb::Status s = batch.Put(cfs_[cf_pages], page_key(p), encode(p));
     if (!s.ok()) return store_error(dir_, "cannot batch page '" + p.url + "': " + s.ToString());
   }
   const rocksdb::Status s = db_->Write(rocksdb::WriteOptions(), &batch);
