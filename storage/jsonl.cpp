@@ -1,5 +1,7 @@
 #include "storage/jsonl.hpp"
 
+#include "base/request.hpp"
+
 #include <cerrno>
 #include <cstring>
 
@@ -114,6 +116,14 @@ std::string page_to_jsonl(const page_record& p) {
   o += ",\"canonical\":" + json_quote(p.canonical);
   o += std::string(",\"truncated\":") + (p.truncated ? "true" : "false");
   o += ",\"digest\":" + json_quote(warc_sha1_digest(p.body));
+  if (!p.request.empty()) {  // a seed request with a method and body (base/request.hpp)
+    auto rq = decode_request(p.request);
+    o += ",\"method\":" + json_quote(rq ? rq->method : request_method(p.request));
+    if (rq) {
+      o += ",\"request_content_type\":" + json_quote(rq->content_type);
+      o += ",\"request_body\":" + json_quote(rq->body);
+    }
+  }
   o += "}\n";
   return o;
 }

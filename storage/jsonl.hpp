@@ -4,6 +4,9 @@
 /// fetched_at (ISO 8601 UTC with milliseconds), duration_ms (number, microsecond precision), depth,
 /// outlinks, redirect_chain (array of strings), location, canonical, truncated (bool),
 /// digest (`sha1:` + base32 of the stored body; of the empty string when no body was kept).
+/// A seed request sent with a method and body (job files' [[seed]]) adds, last: method,
+/// request_content_type, request_body (the body as sent, as a JSON string). Plain GETs have none
+/// of these keys.
 ///
 /// Strings are valid JSON and valid UTF-8 whatever the input bytes: `"` `\` and control characters
 /// are escaped (\n \r \t \b \f, others \u00XX, also DEL as \u007f and U+2028/U+2029 as \u2028

@@ -586,7 +586,9 @@ result<mirror_summary> write_mirror(const store& st, const mirror_options& o) {
   std::unordered_map<std::string, std::string> owner;  // path -> url
   std::unordered_map<std::string, std::string> redirects;
   auto r = st.for_each_page([&](const page_record& p) {
-    if (p.status >= 300 && p.status < 400 && !p.location.empty()) {
+    if (!p.request.empty()) {
+      ++sum.skipped["not_get"];  // a seed request's answer (POST ...) is not the URL's document
+    } else if (p.status >= 300 && p.status < 400 && !p.location.empty()) {
       redirects.emplace(p.url, p.location);
       ++sum.redirects;
       ++sum.skipped["redirect"];

@@ -181,7 +181,7 @@ result<page_record> decode(std::string_view bytes) {
   const auto version = static_cast<unsigned char>(bytes[0]);
   if (version < 1 || version > page_version) {
     return make_error("page record: unknown format version " + std::to_string(version) +
-                      " (this crawld reads " + std::to_string(page_version) + ")");
+                      " (this crawld reads 1 to " + std::to_string(page_version) + ")");
   }
   reader in(bytes.substr(1));
   page_record p;
