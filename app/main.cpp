@@ -358,7 +358,7 @@ int main(int argc, char** argv) {
     }
     if (job_check) {
       std::cout << job_path << ": ok (" << (job.name.empty() ? "unnamed job" : job.name) << ", "
-                << job.options.seeds.size() << " seeds)\n";
+                << job.options.seeds.size() + job.options.seed_requests.size() << " seeds)\n";
       return 0;
     }
     job.options.command_line = command_line;
