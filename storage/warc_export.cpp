@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "base/request.hpp"
+
 namespace crawld::storage {
 
 namespace {
@@ -63,6 +65,25 @@ std::string rebuilt_http_response(const page_record& p) {
   return s;
 }
 
+std::string rebuilt_http_request(const page_record& p) {
+  if (p.request.empty()) return {};
+  auto rq = decode_request(p.request);
+  if (!rq) return {};
+  // scheme://authority/path?query -> authority and target
+  const auto scheme_end = p.url.find("://");
+  if (scheme_end == std::string::npos) return {};
+  const auto path_start = p.url.find('/', scheme_end + 3);
+  const std::string authority = p.url.substr(scheme_end + 3, path_start == std::string::npos ? std::string::npos
+                                                                                           : path_start - scheme_end - 3);
+  const std::string target = path_start == std::string::npos ? "/" : p.url.substr(path_start);
+  std::string s = rq->method + " " + target + " HTTP/1.1\r\nHost: " + authority + "\r\n";
+  for (const auto& [k, v] : rq->headers) s += k + ": " + v + "\r\n";
+  if (!rq->content_type.empty()) s += "Content-Type: " + rq->content_type + "\r\n";
+  if (!rq->body.empty() || rq->method == "POST" || rq->method == "PUT" || rq->method == "PATCH")
+    s += "Content-Length: " + std::to_string(rq->body.size()) + "\r\n";
+  return s + "\r\n" + rq->body;
+}
+
 result<warc_export_result> export_warc(const store& st, const std::string& prefix,
                                        warc_writer_options opts) {
   auto w = warc_writer::open(prefix, std::move(opts));
@@ -81,7 +102,16 @@ result<warc_export_result> export_warc(const store& st, const std::string& prefi
       extra.emplace_back("WARC-Truncated", "length");
     else if (p.body.empty() && p.wire_bytes > 0)
       extra.emplace_back("WARC-Truncated", "unspecified");
-    auto id = (*w)->write_response(p.url, p.fetched_at_ms, rebuilt_http_response(p), {}, extra);
+    std::string request_id;
+    if (auto req = rebuilt_http_request(p); !req.empty()) {
+      auto rid = (*w)->write_request(p.url, p.fetched_at_ms, req);
+      if (!rid) {
+        failure = rid.message();
+        return false;
+      }
+      request_id = *rid;
+    }
+    auto id = (*w)->write_response(p.url, p.fetched_at_ms, rebuilt_http_response(p), request_id, extra);
     if (!id) {
       failure = id.message();
       return false;

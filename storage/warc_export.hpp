@@ -29,7 +29,14 @@ struct warc_export_result {
   std::vector<std::string> files;
 };
 
-/// Writes every page of `st` to PREFIX-00000.warc.gz, ... (see warc_writer). Stops at the first
+/// The HTTP request block of a seed request rebuilt from its page (method, path, Host, the
+/// request's own headers, Content-Type, Content-Length, body); "" for a plain GET (page.request
+/// empty) or an unreadable spec.
+std::string rebuilt_http_request(const page_record& p);
+
+/// Writes every page of `st` to PREFIX-00000.warc.gz, ... (see warc_writer). A seed request's
+/// page (a POST ...) also gets a request record before its response (WARC-Concurrent-To), so the
+/// archive tells it from a GET of the same URL. Stops at the first
 /// error (a store read or a file write), which names the file or store.
 result<warc_export_result> export_warc(const store& st, const std::string& prefix,
                                        warc_writer_options opts = {});

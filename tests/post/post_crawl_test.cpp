@@ -2,7 +2,8 @@
 // (cpp-httplib on 127.0.0.181-.186) that records the method, content type, headers and body of every
 // request: job files' [[seed]] (form, JSON, raw), the crawl flags (--data, --json, -X), the links
 // of a POST's answer crawled as GETs, RFC 9110 redirects of a POST, the WARC request record of a
-// POST (crawld's own reader), the JSONL export, and resume after kill -9 replaying the POST.
+// POST (crawld's own reader), the JSONL export, resume after kill -9 replaying the POST, and the
+// daemon's JSON job with "seed" (a real `crawld serve` on 127.0.0.1:28791).
 #include <gtest/gtest.h>
 #include <httplib.h>
 
@@ -12,8 +13,9 @@
 #include <mutex>
 #include <thread>
 
-#include "../cli/process.hpp"
 #include "storage/store.hpp"
+#include "tests/cli/process.hpp"
+#include "tests/daemon/daemon_helpers.hpp"
 #include "storage/warc.hpp"
 #include "tests/temp_dir.hpp"
 
@@ -163,6 +165,31 @@ TEST(post_crawl, job_file_seed_requests_are_sent_as_written_and_their_answers_li
   for (std::size_t at = 0; (at = e.out.find("{\"url\":\"" + site.origin() + "/search\"", at)) != std::string::npos; ++at)
     ++search_lines;
   EXPECT_EQ(search_lines, 2) << e.out;
+
+  // The WARC rebuilt from the store has a request record for the POST, body included.
+  auto w = test::run({"export", "--db", dir / "db", "--format", "warc", "--out", dir / "x"});
+  ASSERT_EQ(w.exit_code, 0) << w.err;
+  auto rd = storage::warc_reader::open(dir / "x-00000.warc.gz");
+  ASSERT_TRUE(rd.ok()) << rd.message();
+  std::vector<std::string> requests;
+  for (int i = 0; i < 100; ++i) {
+    auto rec = (*rd)->next(true);
+    ASSERT_TRUE(rec.ok()) << rec.message();
+    if (!*rec)
+      break;
+    if ((*rec)->type() == "request")
+      requests.push_back((*rec)->block);
+  }
+  ASSERT_EQ(requests.size(), 3u) << "one per seed request, none for GETs";
+  bool found = false;
+  for (const auto& b : requests)
+    if (b.rfind("POST /search HTTP/1.1\r\n", 0) == 0) {
+      found = true;
+      EXPECT_NE(b.find("Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 17\r\n\r\nlang=%C3%A9&q=a+b"),
+                std::string::npos)
+          << b;
+    }
+  EXPECT_TRUE(found);
 }
 
 TEST(post_crawl, redirects_of_seed_requests_follow_rfc_9110) {
@@ -284,6 +311,38 @@ TEST(post_crawl, resume_after_kill_replays_the_post_with_its_body) {
                      return true;
                    }).ok());
   EXPECT_EQ(stored_posts, 1);
+}
+
+TEST(post_crawl, daemon_json_job_with_seed_requests_posts_them_and_crawls_the_answers) {
+  recording_site site("127.0.0.187");
+  test::temp_dir dir;
+  test::daemon_process d(dir, 28791);
+  auto r = d.post("/v1/jobs", R"({"name": "post-job", "crawl": {"max_depth": 1},
+    "seed": [{"url": ")" + site.origin() + R"(/search", "form": {"q": "a b"}},
+             {"url": ")" + site.origin() + R"(/api", "json": {"ids": [1, 2], "on": true}, "headers": {"X-Token": "t9"}}]})");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 201) << r->body;
+  auto j = conf::parse_json(r->body);
+  ASSERT_TRUE(j.ok());
+  const auto path = "/v1/jobs/" + test::text_field(*j, "id");
+  ASSERT_TRUE(test::eventually([&] { return test::text_field(d.get_json(path), "state") == "finished"; }, 60s));
+  auto seen = site.seen();
+  auto* form = find(seen, "POST", "/search");
+  ASSERT_NE(form, nullptr);
+  EXPECT_EQ(form->body, "q=a+b");
+  auto* api = find(seen, "POST", "/api");
+  ASSERT_NE(api, nullptr);
+  EXPECT_EQ(api->body, R"({"ids": [1, 2], "on": true})");
+  EXPECT_EQ(api->content_type, "application/json");
+  EXPECT_EQ(api->token, "t9");
+  auto n = site.counts();
+  EXPECT_EQ((n[{"GET", "/found"}]), 1);
+  EXPECT_EQ((n[{"GET", "/search"}]), 1);
+  // A bad seed table is refused with the job file's message.
+  auto bad = d.post("/v1/jobs", R"({"seed": [{"url": ")" + site.origin() + R"(/x", "form": {"a": "1"}, "json": 1}]})");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_NE(bad->body.find("both give the body"), std::string::npos) << bad->body;
 }
 
 }  // namespace
