@@ -7,10 +7,15 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <sys/wait.h>
+
 #include <condition_variable>
 #include <csignal>
+#include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "storage/store.hpp"
@@ -25,7 +30,7 @@ namespace {
 using namespace std::chrono_literals;
 
 struct seen_request {
-  std::string method, path, content_type, body, token;
+  std::string method, path, content_type, body, token, cookie;
 };
 
 /// One host; every request recorded. /search and /api answer HTML linking /found and /search;
@@ -36,7 +41,7 @@ class recording_site {
     auto record = [this](const httplib::Request& req) {
       std::lock_guard<std::mutex> g(m_);
       seen_.push_back({req.method, req.path, req.get_header_value("Content-Type"), req.body,
-                       req.get_header_value("X-Token")});
+                       req.get_header_value("X-Token"), req.get_header_value("Cookie")});
     };
     auto handler = [this, record](const httplib::Request& req, httplib::Response& res) {
       record(req);
@@ -45,6 +50,10 @@ class recording_site {
       } else if (req.path == "/r307") {
         res.status = 307;
         res.set_header("Location", "/target");
+      } else if (req.path == "/login") {  // a session cookie for a good password only
+        if (req.method == "POST" && req.body == "password=p+w&user=u")
+          res.set_header("Set-Cookie", "sid=s3cret; Path=/");
+        res.set_content("<html><a href=\"/private\">p</a></html>", "text/html");
       } else if (req.path == "/r303") {
         res.status = 303;
         res.set_header("Location", "/target");
@@ -107,6 +116,26 @@ class recording_site {
   bool released_ = false;
   std::vector<seen_request> seen_;
 };
+
+/// webrecorder's warcio (npm, deploy/install-test-tools.sh) reading `file` through
+/// tests/storage/warcio_check.mjs: its output and exit status; nullopt when it is not installed.
+std::optional<std::pair<std::string, int>> warcio_check(const std::string& file) {
+  namespace fs = std::filesystem;
+  const auto repo = fs::weakly_canonical(fs::path(CRAWLD_TEST_DATA) / ".." / "..").string();
+  if (std::system("command -v node >/dev/null 2>&1") != 0 ||
+      !fs::exists(repo + "/build-tools/node_modules/warcio/package.json"))
+    return std::nullopt;
+  std::string out;
+  std::FILE* p = ::popen(("node '" + repo + "/tests/storage/warcio_check.mjs' '" + file + "' 2>&1").c_str(), "r");
+  if (!p)
+    return std::make_pair(std::string("popen failed"), -1);
+  char buf[4096];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0)
+    out.append(buf, n);
+  const int status = ::pclose(p);
+  return std::make_pair(out, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
 
 void write_file(const std::string& path, const std::string& text) {
   std::ofstream(path) << text;
@@ -259,6 +288,7 @@ TEST(post_crawl, warc_request_record_of_a_post_holds_its_body) {
   auto rd = storage::warc_reader::open(dir / "w-00000.warc.gz");
   ASSERT_TRUE(rd.ok()) << rd.message();
   bool found = false;
+  std::size_t request_length = 0;
   for (int i = 0; i < 100; ++i) {
     auto rec = (*rd)->next(true);
     ASSERT_TRUE(rec.ok()) << rec.message();
@@ -270,9 +300,20 @@ TEST(post_crawl, warc_request_record_of_a_post_holds_its_body) {
       EXPECT_NE(block.find("Content-Length: 9\r\n"), std::string::npos) << block;
       EXPECT_EQ(block.substr(block.size() - 13), "\r\n\r\nq=warc+me") << block;
       found = true;
+      request_length = block.size();
     }
   }
   EXPECT_TRUE(found);
+  // An independent reader agrees: warcio reads the request record whole and its digest matches.
+  auto checked = warcio_check(dir / "w-00000.warc.gz");
+  if (!checked)
+    GTEST_SKIP() << "warcio not installed (deploy/install-test-tools.sh); crawld's own reader passed";
+  EXPECT_EQ(checked->second, 0) << checked->first;
+  EXPECT_NE(checked->first.find("record request " + site.origin() + "/search offset="), std::string::npos)
+      << checked->first;
+  EXPECT_NE(checked->first.find("length=" + std::to_string(request_length) + " block=ok"), std::string::npos)
+      << checked->first;
+  EXPECT_NE(checked->first.find("failures=0"), std::string::npos) << checked->first;
 }
 
 TEST(post_crawl, resume_after_kill_replays_the_post_with_its_body) {
@@ -311,6 +352,22 @@ TEST(post_crawl, resume_after_kill_replays_the_post_with_its_body) {
                      return true;
                    }).ok());
   EXPECT_EQ(stored_posts, 1);
+}
+
+TEST(post_crawl, a_login_post_sets_the_session_cookie_the_crawl_then_sends) {
+  recording_site site("127.0.0.188");
+  test::temp_dir dir;
+  write_file(dir / "job.toml", "[crawl]\nunsafe_cookies = true\nmax_depth = 1\n\n[[seed]]\nurl = \"" + site.origin() +
+                                   "/login\"\nform = { user = \"u\", password = \"p w\" }\n");
+  auto r = test::run({"run", dir / "job.toml", "-q"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto seen = site.seen();
+  auto* login = find(seen, "POST", "/login");
+  ASSERT_NE(login, nullptr);
+  EXPECT_EQ(login->body, "password=p+w&user=u");
+  auto* priv = find(seen, "GET", "/private");
+  ASSERT_NE(priv, nullptr) << "the login answer's link is crawled";
+  EXPECT_EQ(priv->cookie, "sid=s3cret");
 }
 
 TEST(post_crawl, daemon_json_job_with_seed_requests_posts_them_and_crawls_the_answers) {
