@@ -239,7 +239,11 @@ result<bool> frontier::known(const std::string& key) {
 }
 
 result<bool> frontier::add(frontier_entry e) {
-  const std::string key = request_key(e.url, e.request);
+  // The seen key: the URL itself for a plain GET (no copy on the common path), else the request key.
+  std::string keyed;
+  if (!e.request.empty())
+    keyed = request_key(e.url, e.request);
+  const std::string& key = e.request.empty() ? e.url : keyed;  // used before `e` is moved below
   auto k = known(key);
   if (!k)
     return k.err();
@@ -328,7 +332,9 @@ result<void> frontier::finish(const frontier_entry& e, const page_record* rec) {
   if (rec && cfg_.store_pages) {
     if (rec->url.empty())
       return make_error(quoted(*db_) + ": cannot store a page without url");
-    batch_->Put(db_->handle(store::column::pages), page_key(*rec), encode(*rec));
+    const std::string keyed = rec->request.empty() ? std::string() : page_key(*rec);
+    batch_->Put(db_->handle(store::column::pages), rec->request.empty() ? rocksdb::Slice(rec->url) : rocksdb::Slice(keyed),
+                encode(*rec));
     batch_ops_ += 1 + rec->body.size() / 4096;
   }
   return maybe_commit();
