@@ -320,6 +320,8 @@ caf::behavior job(job_actor self, conf::crawl_options opts, std::chrono::millise
             p.pages = st.report.pages;
             p.queued = qs.queued;
             p.known = qs.known;
+            p.store_bytes = qs.store_bytes;
+            p.frontier_bytes = qs.frontier_bytes;
             p.in_flight = qs.in_flight;
             p.failures = st.report.outcomes.failures();
             p.seconds = elapsed_s(self);

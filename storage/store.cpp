@@ -435,4 +435,15 @@ result<void> store::sync() try {
   return store_error(dir_, std::string("cannot sync: ") + e.what());
 }
 
+store::memory store::memory_usage() const {
+  memory m;
+  std::uint64_t v = 0;
+  for (auto* h : cfs_) {
+    if (db_->GetIntProperty(h, "rocksdb.cur-size-all-mem-tables", &v)) m.memtables += v;
+    if (db_->GetIntProperty(h, "rocksdb.estimate-table-readers-mem", &v)) m.table_readers += v;
+  }
+  if (!cfs_.empty() && db_->GetIntProperty(cfs_[0], "rocksdb.block-cache-usage", &v)) m.block_cache = v;
+  return m;
+}
+
 }  // namespace crawld::storage
