@@ -29,6 +29,8 @@ struct progress {
   std::uint64_t queued = 0;       ///< admitted, not yet handed to a fetcher
   std::uint64_t in_flight = 0;    ///< handed to a fetcher, not yet finished
   std::uint64_t known = 0;        ///< URLs ever admitted (the seen-set, across resumed runs)
+  std::uint64_t store_bytes = 0;     ///< the store's RocksDB memory (memtables, readers, cache)
+  std::uint64_t frontier_bytes = 0;  ///< the seen-set filter and the per-host windows
   std::uint64_t failures = 0;
   double seconds = 0;
 };

@@ -320,6 +320,8 @@ caf::behavior job(job_actor self, conf::crawl_options opts, std::chrono::millise
             p.pages = st.report.pages;
             p.queued = qs.queued;
             p.known = qs.known;
+            p.store_bytes = qs.store_bytes;
+            p.frontier_bytes = qs.frontier_bytes;
             p.in_flight = qs.in_flight;
             p.failures = st.report.outcomes.failures();
             p.seconds = elapsed_s(self);
@@ -340,6 +342,9 @@ caf::behavior job(job_actor self, conf::crawl_options opts, std::chrono::millise
             s.prog.pages = st.report.pages;
             s.prog.queued = qs.queued;
             s.prog.in_flight = qs.in_flight;
+            s.prog.known = qs.known;
+            s.prog.store_bytes = qs.store_bytes;
+            s.prog.frontier_bytes = qs.frontier_bytes;
             s.prog.failures = st.report.outcomes.failures();
             s.prog.seconds = elapsed_s(self);
             s.outcomes = st.report.outcomes;

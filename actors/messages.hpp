@@ -121,6 +121,8 @@ struct page_done {
 struct queue_stats {
   std::uint64_t admitted = 0, finished = 0, queued = 0, in_flight = 0, retries = 0;
   std::uint64_t known = 0;  ///< URLs in the seen-set (all runs on this store)
+  std::uint64_t store_bytes = 0;     ///< RocksDB memory (memtables, table readers, block cache)
+  std::uint64_t frontier_bytes = 0;  ///< seen-set filter and per-host windows
   std::map<std::string, std::uint64_t> rejected;
   std::map<std::string, std::string> parked;  ///< host key -> why
 };
@@ -128,7 +130,7 @@ struct queue_stats {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, queue_stats& x) {
   return f(caf::meta::type_name("queue_stats"), x.admitted, x.finished, x.queued, x.in_flight,
-           x.retries, x.rejected, x.parked, x.known);
+           x.retries, x.rejected, x.parked, x.known, x.store_bytes, x.frontier_bytes);
 }
 
 struct queue_config {

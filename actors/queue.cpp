@@ -392,6 +392,9 @@ queue_stats snapshot(queue_actor self) {
   if (st.fr) {
     s.queued = st.fr->pending_total();
     s.known = st.fr->known_total();
+    auto m = st.fr->store_memory();
+    s.store_bytes = m.memtables + m.table_readers + m.block_cache;
+    s.frontier_bytes = st.fr->memory_bytes();
     if (cap_reached(st) && s.queued > 0)
       s.rejected["max_pages"] += s.queued;  // known, left in the frontier by --max-pages
   }

@@ -113,6 +113,12 @@ caf::behavior keeper(caf::event_based_actor* self, std::shared_ptr<job_handle::i
 }  // namespace
 
 runtime::runtime(int max_connections) : impl_(std::make_unique<impl>()) {
+  // An idle CAF worker polls its queue 100 times, then 500 times with a 50 us sleep between,
+  // before it blocks on its condition variable. Our actors go idle between every few messages
+  // (the fetchers are detached threads), so workers spent much of a crawl in those sleeps and
+  // the context switches they cost. Skipping the sleeping polls (an enqueue wakes a blocked
+  // worker) took crawl CPU down 10-25% on the bench web (docs/architecture.md, "Measured").
+  impl_->cfg.set("work-stealing.moderate-poll-attempts", std::size_t{0});
   impl_->sys = std::make_unique<caf::actor_system>(impl_->cfg);
   impl_->semaphore = spawn_semaphore(*impl_->sys, std::max(1, max_connections));
 }

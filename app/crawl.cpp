@@ -114,11 +114,13 @@ int cmd_crawl(conf::crawl_options opts, const crawl_flags& flags) {
       if (p.seconds - *last < 1.0)
         return;
       *last = p.seconds;
-      char line[200];
-      std::snprintf(line, sizeof line, "progress: %.1f s pages %llu known %llu queued %llu in_flight %llu rss_mib %.1f\n",
+      char line[256];
+      std::snprintf(line, sizeof line,
+                    "progress: %.1f s pages %llu known %llu queued %llu in_flight %llu rss_mib %.1f store_mib %.1f "
+                    "frontier_mib %.1f\n",
                     p.seconds, static_cast<unsigned long long>(p.pages), static_cast<unsigned long long>(p.known),
                     static_cast<unsigned long long>(p.queued), static_cast<unsigned long long>(p.in_flight),
-                    rss_mib());
+                    rss_mib(), p.store_bytes / 1048576.0, p.frontier_bytes / 1048576.0);
       std::fputs(line, stderr);
     };
   }

@@ -4,6 +4,7 @@
 /// `result<T>` holds either a T or an `error` with a one-line, human-readable message that names
 /// the thing that failed ("cannot open store 'x': locked by another process"). `result<void>`
 /// holds nothing or an error. Not thread-safe beyond what T is.
+#include <algorithm>
 #include <cassert>
 #include <optional>
 #include <string>
@@ -54,6 +55,39 @@ class result<void> {
   std::optional<error> e_;
 };
 
-inline error make_error(std::string message) { return error{std::move(message)}; }
+/// An error with `message` made one line: line breaks and other control characters (bad input
+/// quoted in a message may hold any byte) become `\n`, `\r`, `\xNN`; more than 4 KiB is cut with a
+/// note of how much was left out.
+inline error make_error(std::string message) {
+  constexpr std::size_t max_size = 4096;
+  bool clean = message.size() <= max_size;
+  for (std::size_t i = 0; clean && i < message.size(); ++i) {
+    auto c = static_cast<unsigned char>(message[i]);
+    clean = (c >= 0x20 && c != 0x7f) || c == '\t';
+  }
+  if (clean)
+    return error{std::move(message)};
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(std::min(message.size(), max_size) + 32);
+  std::size_t i = 0;
+  for (; i < message.size() && out.size() < max_size; ++i) {
+    auto c = static_cast<unsigned char>(message[i]);
+    if ((c >= 0x20 && c != 0x7f) || c == '\t')
+      out += static_cast<char>(c);
+    else if (c == '\n')
+      out += "\\n";
+    else if (c == '\r')
+      out += "\\r";
+    else {
+      out += "\\x";
+      out += digits[c >> 4];
+      out += digits[c & 15];
+    }
+  }
+  if (i < message.size())
+    out += "... (" + std::to_string(message.size() - i) + " more bytes)";
+  return error{std::move(out)};
+}
 
 }  // namespace crawld

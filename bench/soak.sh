@@ -47,7 +47,7 @@ grep -q "Ctrl-C to stop" "$work/testsite.log" || { cat "$work/testsite.log" >&2;
 "$CRAWLD" crawl "http://127.0.0.80:$PORT/" "http://127.0.0.81:$PORT/" "http://127.0.0.82:$PORT/" \
   "http://127.0.0.83:$PORT/" "http://127.0.0.90:$PORT/mix/0" \
   "${DB_ARGS[@]}" --concurrency 32 --connect-timeout 2 --read-timeout 3 --timeout 5 --max-body 4 \
-  --retries 0 > "$work/crawl.out" 2> "$work/crawl.err" &
+  --retries 0 --stats-lines > "$work/crawl.out" 2> "$work/crawl.err" &
 crawl_pid=$!
 
 echo "soak: crawling for $DURATION s (pid $crawl_pid); samples every 10 s: seconds rss_mib fds"
@@ -69,10 +69,13 @@ wait "$crawl_pid" || rc=$?
 crawl_pid=""
 echo "soak: crawld exited with $rc (130 = stopped by SIGINT as intended)"
 cat "$work/crawl.out"
-if [ -s "$work/crawl.err" ]; then
+if grep -qv '^progress:' "$work/crawl.err"; then
   echo "--- stderr (last 5 lines)"
-  tail -n 5 "$work/crawl.err"
+  grep -v '^progress:' "$work/crawl.err" | tail -n 5
 fi
+echo "--- memory the crawl accounts for, once a minute (the rest of RSS: heap, threads, code)"
+grep '^progress:' "$work/crawl.err" | awk 'int($2) % 60 == 0 && int($2) != last { last = int($2); print }' \
+  | sed 's/^progress: //' | awk '{ printf "%s s rss %s MiB, RocksDB %s MiB, frontier %s MiB, known %s\n", $1, $13, $15, $17, $5 }' 
 
 echo "--- RSS and file descriptors"
 sort -n -k2 "$work/samples" | awk '{ r[NR] = $2 } END {

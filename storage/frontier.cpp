@@ -405,6 +405,16 @@ std::uint64_t frontier::admitted(const std::string& host) const {
   return it == hosts_.end() ? 0 : it->second.admitted;
 }
 
+std::uint64_t frontier::memory_bytes() const {
+  std::uint64_t n = bloom_.size() * sizeof(std::uint64_t);
+  for (const auto& [k, h] : hosts_) {
+    n += sizeof(h) + 2 * k.size();
+    for (const auto& e : h.window)
+      n += sizeof(e) + e.url.capacity() + e.host_key.capacity();
+  }
+  return n;
+}
+
 std::size_t frontier::in_memory() const {
   std::size_t n = 0;
   for (const auto& [k, h] : hosts_)

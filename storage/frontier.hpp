@@ -109,6 +109,10 @@ class frontier {
   void count_taken(std::int64_t delta);
   /// Entries in memory windows (for tests and the RSS benchmark).
   std::size_t in_memory() const;
+  /// Bytes held in memory by the seen-set filter and the per-host windows (estimated).
+  std::uint64_t memory_bytes() const;
+  /// The store's RocksDB memory (store::memory_usage).
+  store::memory store_memory() const { return db_->memory_usage(); }
 
  private:
   struct host_state {

@@ -68,6 +68,14 @@ class store {
   std::optional<std::string> get_meta(const std::string& key) const;
 
   result<store_stats> stats() const;
+
+  /// RocksDB's own estimate of the memory this store holds, in bytes. Thread-safe.
+  struct memory {
+    std::uint64_t memtables = 0;      ///< all column families' memtables, flushing ones included
+    std::uint64_t table_readers = 0;  ///< open table files' readers outside the block cache
+    std::uint64_t block_cache = 0;    ///< the shared block cache (index and filter blocks included)
+  };
+  memory memory_usage() const;
   /// Makes every write so far durable (WAL fsync). No-op on a read-only store. After a failed
   /// write (see `mark_failed`) it returns that failure and touches nothing: RocksDB must not be
   /// asked to sync a WAL whose last write failed (Debian's build asserts on it).
