@@ -125,7 +125,7 @@ int main(int argc, char** argv) {
   crawl->add_flag("--no-cookies", no_cookies, "Neither send nor store cookies");
   crawl->add_flag("--unsafe-cookies", co.unsafe_cookies, "Accept cookies from IP-address hosts");
   crawl->add_option("--cookie", co.seed_cookies, "Seed cookie 'URL NAME=VALUE[; attributes]', as if URL had set it (repeatable)");
-  crawl->add_option("--proxy", co.proxy, "HTTP proxy http://[user:pass@]host:port (https through a proxy: not yet)");
+  crawl->add_option("--proxy", co.proxy, "HTTP proxy http://[user:pass@]host:port (https via CONNECT)");
   crawl->add_option("--resolve", co.resolve, "Connect to ADDR for HOST:PORT, like curl: 'HOST:PORT:ADDR' (repeatable)");
   crawl->add_option("--dns-ttl", dns_ttl_s, "Seconds a resolved host name is reused")->capture_default_str();
   crawl->add_option("--ca-file", co.ca_file, "Trust the CAs in this PEM file instead of the system store");
