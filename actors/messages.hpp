@@ -140,6 +140,9 @@ struct queue_config {
 };
 
 struct limiter_config {
+  /// Politeness by address (--politeness-key ip): fetchers pass the gate with the resolved
+  /// address, and hosts sharing one share its delay, in-flight limit and Crawl-delay.
+  bool per_ip = false;
   int per_host = 1;
   std::chrono::milliseconds delay{0};
   std::vector<conf::domain_rule> rules;
@@ -194,9 +197,11 @@ struct prepared_job {
 };
 /// Validates the options, builds the scope and seeds and opens the store and frontier (engine.cpp).
 result<prepared_job> prepare_job(const conf::crawl_options& opts);
+/// `per_ip`: resolve each URL's host (in the fetcher's own thread) and pass the limiter's gate
+/// with the address (limiter_config::per_ip).
 caf::actor spawn_fetcher(caf::actor_system& sys, fetch::options opts,
                          std::shared_ptr<fetch::connection_pool> pool, int window, caf::actor queue,
-                         caf::actor semaphore, caf::actor limiter, caf::actor parser);
+                         caf::actor semaphore, caf::actor limiter, caf::actor parser, bool per_ip = false);
 
 }  // namespace crawld::actors
 
