@@ -242,6 +242,8 @@ caf::behavior job(job_actor self, conf::crawl_options opts, std::chrono::millise
       qc.robots_retry_base = o.backoff_base;
       qc.park_after = o.park_after;
       qc.sitemaps = o.sitemaps;
+      if (st.db)
+        qc.cookies = st.jar;  // saved with each frontier batch (null with --no-cookies)
       qc.sitemap_probe = o.sitemap_probe;
       st.queue = spawn_queue(sys, st.limiter, self, std::move(st.frontier), std::move(qc));
       if (st.paused)

@@ -137,6 +137,9 @@ struct queue_config {
   std::chrono::milliseconds robots_retry_base{1000};
   int park_after = 10;
   bool sitemaps = false, sitemap_probe = false;
+  /// The job's cookie jar when the crawl has a store: saved (meta "cookies") in the frontier's
+  /// batch whenever it changed, so every committed page has its cookies on disk too.
+  std::shared_ptr<fetch::cookie_jar> cookies;
 };
 
 struct limiter_config {
