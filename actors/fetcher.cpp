@@ -19,6 +19,7 @@ struct fetcher_state {
   int outstanding = 0;   // pages sent to parsers, not yet acknowledged
   bool blocked = false;  // waiting for an acknowledgement before the next URL
   bool done = false;     // the queue has no more work
+  bool per_ip = false;   // pass the limiter's gate with the resolved address (--politeness-key ip)
 };
 
 using fetcher_actor = caf::stateful_actor<fetcher_state>*;
@@ -126,7 +127,28 @@ robots_result fetch_robots(fetcher_actor self, const url_task& t, fetch::respons
 }
 
 void step(fetcher_actor self);
-void fetch_and_pass_on(fetcher_actor self, url_task& t);
+void fetch_and_pass_on(fetcher_actor self, url_task& t, const std::string& address);
+
+/// The address `t`'s host resolves to, for politeness by address; "" when it does not resolve
+/// (the URL then fails with dns_error on its own, under its host's budget). Blocks on a resolver
+/// cache miss: fine here, a fetcher is a detached actor.
+std::string politeness_address(fetcher_actor self, const url_task& t) {
+  const auto& dns = self->state.session->opts().dns;
+  auto u = parse::parse_url(t.url);
+  if (!dns || !u)
+    return {};
+  auto a = dns->resolve(u->host, u->effective_port());
+  return a ? *a : std::string();
+}
+
+/// Tells the limiter a request of `key` finished (with its address when it passed the gate by one).
+void release_host(fetcher_actor self, const std::string& key, const std::string& address, int status,
+                  bool failed, std::int64_t retry_after) {
+  if (address.empty())
+    self->send(self->state.limiter, release_atom::value, key, status, failed, retry_after);
+  else
+    self->send(self->state.limiter, release_atom::value, key, status, failed, retry_after, address);
+}
 
 void maybe_quit(fetcher_actor self) {
   if (self->state.done && self->state.outstanding == 0 && self->state.warc_pending == 0)
@@ -152,18 +174,24 @@ void on_task(fetcher_actor self, url_task& t) {
   self->request(self->state.semaphore, caf::infinite, acquire_atom::value)
     .then([self, t = std::move(t)](caf::ok_atom) mutable {
       auto key = t.host_key;
-      self->request(self->state.limiter, caf::infinite, started_atom::value, key)
-        .then([self, t = std::move(t)](caf::ok_atom) mutable { fetch_and_pass_on(self, t); });
+      if (!self->state.per_ip) {
+        self->request(self->state.limiter, caf::infinite, started_atom::value, key)
+          .then([self, t = std::move(t)](caf::ok_atom) mutable { fetch_and_pass_on(self, t, {}); });
+        return;
+      }
+      auto address = politeness_address(self, t);
+      self->request(self->state.limiter, caf::infinite, started_atom::value, key, address)
+        .then([self, t = std::move(t), address](caf::ok_atom) mutable { fetch_and_pass_on(self, t, address); });
     });
 }
 
-void fetch_and_pass_on(fetcher_actor self, url_task& t) {
+void fetch_and_pass_on(fetcher_actor self, url_task& t, const std::string& address) {
   auto& st = self->state;
   if (static_cast<task_kind>(t.kind) == task_kind::robots) {
     fetch::response last;
     auto r = fetch_robots(self, t, last);
     self->send(st.semaphore, release_atom::value);
-    self->send(st.limiter, release_atom::value, t.host_key, last.status, r.temporary, retry_after_ms(last));
+    release_host(self, t.host_key, address, last.status, r.temporary, retry_after_ms(last));
     self->send(st.queue, robots_atom::value, t.host_key, std::move(r));
     return step(self);
   }
@@ -174,8 +202,7 @@ void fetch_and_pass_on(fetcher_actor self, url_task& t) {
   auto o = fetch::classify(page.resp);
   bool failed = o == fetch::outcome::timeout || o == fetch::outcome::network_error ||
                 o == fetch::outcome::server_error || page.resp.status == 429;
-  self->send(st.limiter, release_atom::value, page.task.host_key, page.resp.status, failed,
-             retry_after_ms(page.resp));
+  release_host(self, page.task.host_key, address, page.resp.status, failed, retry_after_ms(page.resp));
   ++st.outstanding;
   self->request(st.parser, caf::infinite, parse_atom::value, std::move(page))
     .then(
@@ -209,8 +236,9 @@ void step(fetcher_actor self) {
 
 caf::behavior fetcher(fetcher_actor self, fetch::options opts, std::shared_ptr<fetch::connection_pool> pool,
                       int window, caf::actor queue, caf::actor semaphore, caf::actor limiter,
-                      caf::actor parser) {
+                      caf::actor parser, bool per_ip) {
   auto& st = self->state;
+  st.per_ip = per_ip;
   st.session = std::make_unique<fetch::session>(std::move(opts), std::move(pool));
   st.window = window;
   st.queue = std::move(queue);
@@ -227,9 +255,9 @@ caf::behavior fetcher(fetcher_actor self, fetch::options opts, std::shared_ptr<f
 
 caf::actor spawn_fetcher(caf::actor_system& sys, fetch::options opts,
                          std::shared_ptr<fetch::connection_pool> pool, int window, caf::actor queue,
-                         caf::actor semaphore, caf::actor limiter, caf::actor parser) {
+                         caf::actor semaphore, caf::actor limiter, caf::actor parser, bool per_ip) {
   return sys.spawn<caf::detached>(fetcher, std::move(opts), std::move(pool), window, std::move(queue),
-                                  std::move(semaphore), std::move(limiter), std::move(parser));
+                                  std::move(semaphore), std::move(limiter), std::move(parser), per_ip);
 }
 
 }  // namespace crawld::actors

@@ -225,6 +225,7 @@ caf::behavior job(job_actor self, conf::crawl_options opts, std::chrono::millise
       limiter_config lc;
       lc.per_host = o.per_host;
       lc.delay = o.delay;
+      lc.per_ip = o.politeness_key == "ip";
       lc.rules = o.domain_rules;
       lc.backoff_base = o.backoff_base;
       lc.backoff_max = o.backoff_max;
@@ -241,6 +242,8 @@ caf::behavior job(job_actor self, conf::crawl_options opts, std::chrono::millise
       qc.robots_retry_base = o.backoff_base;
       qc.park_after = o.park_after;
       qc.sitemaps = o.sitemaps;
+      if (st.db)
+        qc.cookies = st.jar;  // saved with each frontier batch (null with --no-cookies)
       qc.sitemap_probe = o.sitemap_probe;
       st.queue = spawn_queue(sys, st.limiter, self, std::move(st.frontier), std::move(qc));
       if (st.paused)
@@ -281,7 +284,8 @@ caf::behavior job(job_actor self, conf::crawl_options opts, std::chrono::millise
           pl.idle_timeout = st.opts.idle_timeout;
           auto pool = std::make_shared<fetch::connection_pool>(pl);
           for (int i = 0; i < st.opts.concurrency; ++i) {
-            auto f = spawn_fetcher(self->system(), fo, pool, 2, st.queue, st.semaphore, st.limiter, st.parsers);
+            auto f = spawn_fetcher(self->system(), fo, pool, 2, st.queue, st.semaphore, st.limiter, st.parsers,
+                                 st.opts.politeness_key == "ip");
             self->link_to(f);
             if (st.warc)
               self->send(f, warc_atom::value, st.warc);

@@ -144,9 +144,15 @@ struct queue_config {
   std::chrono::milliseconds robots_retry_base{1000};
   int park_after = 10;
   bool sitemaps = false, sitemap_probe = false;
+  /// The job's cookie jar when the crawl has a store: saved (meta "cookies") in the frontier's
+  /// batch whenever it changed, so every committed page has its cookies on disk too.
+  std::shared_ptr<fetch::cookie_jar> cookies;
 };
 
 struct limiter_config {
+  /// Politeness by address (--politeness-key ip): fetchers pass the gate with the resolved
+  /// address, and hosts sharing one share its delay, in-flight limit and Crawl-delay.
+  bool per_ip = false;
   int per_host = 1;
   std::chrono::milliseconds delay{0};
   std::vector<conf::domain_rule> rules;
@@ -201,9 +207,11 @@ struct prepared_job {
 };
 /// Validates the options, builds the scope and seeds and opens the store and frontier (engine.cpp).
 result<prepared_job> prepare_job(const conf::crawl_options& opts);
+/// `per_ip`: resolve each URL's host (in the fetcher's own thread) and pass the limiter's gate
+/// with the address (limiter_config::per_ip).
 caf::actor spawn_fetcher(caf::actor_system& sys, fetch::options opts,
                          std::shared_ptr<fetch::connection_pool> pool, int window, caf::actor queue,
-                         caf::actor semaphore, caf::actor limiter, caf::actor parser);
+                         caf::actor semaphore, caf::actor limiter, caf::actor parser, bool per_ip = false);
 
 }  // namespace crawld::actors
 

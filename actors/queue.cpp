@@ -56,6 +56,7 @@ struct queue_state {
   bool paused = false;  // hand out nothing; `next` requests wait (daemon pause)
   bool failed = false;   // the frontier reported an error: the crawl stops
   bool timer = false;    // a commit tick is scheduled
+  std::uint64_t cookies_staged = 0;  // cfg.cookies->changes() when the jar was last staged
 };
 
 using queue_actor = caf::stateful_actor<queue_state>*;
@@ -90,6 +91,21 @@ bool check(queue_actor self, const result<T>& r) {
     self->send(st.job, fail_atom::value, r.message());
   }
   return false;
+}
+
+/// Puts the cookie jar into the frontier's pending batch when it changed since it was last put
+/// there. Called before every finish and commit: a fetcher stores a response's Set-Cookie before
+/// it hands the page on, so the batch that records a page done also holds the cookies it set (a
+/// crawl killed and resumed never lacks a cookie of a page it will not fetch again).
+void stage_cookies(queue_actor self) {
+  auto& st = self->state;
+  if (!st.cfg.cookies || !st.fr)
+    return;
+  const auto changes = st.cfg.cookies->changes();  // read before serializing: a change in between is
+  if (changes == st.cookies_staged)                  // in this copy and staged again next time
+    return;
+  st.cookies_staged = changes;
+  st.fr->stage_meta("cookies", st.cfg.cookies->serialize());
 }
 
 /// Writes the pending batch soon (every write of the frontier goes through one batch).
@@ -167,8 +183,10 @@ void finish_unfetched(queue_actor self, const url_task& t, fetch::outcome o, std
                       bool unreachable = false) {
   auto& st = self->state;
   ++st.stats.finished;
-  if (st.fr && t.seq != 0)
+  if (st.fr && t.seq != 0) {
+    stage_cookies(self);
     check(self, st.fr->finish(to_entry(t), nullptr));
+  }
   schedule_commit(self);
   page_done d;
   d.event = fetch_event{t.url, o, 0, 0, std::chrono::microseconds(0), std::move(detail)};
@@ -324,8 +342,10 @@ void check_end(queue_actor self) {
   }
   if (end) {
     st.ended = true;
-    if (st.fr)
+    if (st.fr) {
+      stage_cookies(self);
       check(self, st.fr->commit());
+    }
     if (st.stopping)
       self->send(st.job, drained_atom::value);
     else
@@ -445,8 +465,10 @@ caf::behavior queue(queue_actor self, caf::actor limiter, caf::actor job,
            storage::page_record& rec, page_done& d) {
       auto& st = self->state;
       admit(self, links);
-      if (st.fr)
+      if (st.fr) {
+        stage_cookies(self);
         check(self, st.fr->finish(to_entry(t), &rec));
+      }
       schedule_commit(self);
       ++st.stats.finished;
       if (st.stats.in_flight > 0)
@@ -467,8 +489,10 @@ caf::behavior queue(queue_actor self, caf::actor limiter, caf::actor job,
       auto& h = st.hosts[key];
       if (!h.parked.empty()) {
         ++st.stats.finished;  // give up: report the last attempt's outcome
-        if (st.fr && t.seq != 0)
+        if (st.fr && t.seq != 0) {
+          stage_cookies(self);
           check(self, st.fr->finish(to_entry(t), nullptr));
+        }
         schedule_commit(self);
         self->send(st.job, std::move(d));
       } else if (st.stopping || !st.fr) {
@@ -490,8 +514,10 @@ caf::behavior queue(queue_actor self, caf::actor limiter, caf::actor job,
     [self](tick_atom) {
       auto& st = self->state;
       st.timer = false;
-      if (st.fr)
+      if (st.fr) {
+        stage_cookies(self);
         check(self, st.fr->commit());
+      }
     },
     [self](stop_atom) {
       self->state.stopping = true;
@@ -524,6 +550,7 @@ caf::behavior queue(queue_actor self, caf::actor limiter, caf::actor job,
       caf::result<caf::ok_atom> res{caf::ok_atom::value};
       if (st.fr) {
         st.stats = snapshot(self);  // the last figures stay readable after the store is let go
+        stage_cookies(self);
         if (auto r = st.fr->sync(); !r)
           res = caf::make_error(caf::sec::runtime_error, r.message());
         st.fr.reset();

@@ -105,6 +105,9 @@ int main(int argc, char** argv) {
   crawl->add_option("--park-after", co.park_after, "Park a host after this many consecutive failures")->capture_default_str();
   crawl->add_option("--backoff", backoff_ms, "First back-off after a failure, ms (doubles per failure, with jitter)")->capture_default_str();
   crawl->add_option("--domain-rule", domain_rules, "Per-domain politeness 'GLOB:delay=MS,per-host=N' (repeatable; first match wins)");
+  crawl->add_option("--politeness-key", co.politeness_key,
+                    "What shares one politeness budget: host, or ip (hosts on one address share delay and limits)")
+    ->capture_default_str();
   crawl->add_option("--max-pages-per-host", co.max_pages_per_host, "Admit at most this many URLs per host (0: unlimited)")->capture_default_str();
   crawl->add_option("--max-url-length", co.traps.max_url_length, "Skip longer URLs (0: no limit)")->capture_default_str();
   crawl->add_option("--max-path-segments", co.traps.max_path_segments, "Skip URLs with more path segments (0: no limit)")->capture_default_str();
@@ -126,7 +129,7 @@ int main(int argc, char** argv) {
   crawl->add_flag("--no-cookies", no_cookies, "Neither send nor store cookies");
   crawl->add_flag("--unsafe-cookies", co.unsafe_cookies, "Accept cookies from IP-address hosts");
   crawl->add_option("--cookie", co.seed_cookies, "Seed cookie 'URL NAME=VALUE[; attributes]', as if URL had set it (repeatable)");
-  crawl->add_option("--proxy", co.proxy, "HTTP proxy http://[user:pass@]host:port (https through a proxy: not yet)");
+  crawl->add_option("--proxy", co.proxy, "HTTP proxy http://[user:pass@]host:port (https via CONNECT)");
   crawl->add_option("--resolve", co.resolve, "Connect to ADDR for HOST:PORT, like curl: 'HOST:PORT:ADDR' (repeatable)");
   crawl->add_option("--dns-ttl", dns_ttl_s, "Seconds a resolved host name is reused")->capture_default_str();
   crawl->add_option("--ca-file", co.ca_file, "Trust the CAs in this PEM file instead of the system store");

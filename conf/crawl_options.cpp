@@ -172,6 +172,8 @@ result<void> validate(const crawl_options& o) {
     if (r.delay && r.delay->count() < 0)
       return make_error("domain rule '" + r.glob + "': delay must not be negative");
   }
+  if (o.politeness_key != "host" && o.politeness_key != "ip")
+    return make_error("--politeness-key must be 'host' or 'ip', got '" + o.politeness_key + "'");
   if (o.warc_max_size == 0)
     return make_error("--warc-max-size must be positive");
   for (const auto& [k, v] : o.headers)

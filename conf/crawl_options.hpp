@@ -62,6 +62,9 @@ struct crawl_options {
   int park_after = 10;                  ///< consecutive failures after which a host is parked
   std::chrono::milliseconds backoff_base{1000}, backoff_max{60'000};
   std::vector<domain_rule> domain_rules;  ///< first matching rule wins
+  /// What shares one politeness budget (delay, in-flight limit, Crawl-delay): "host"
+  /// (scheme://host:port) or "ip" (hosts whose names resolve to one address share it).
+  std::string politeness_key = "host";
 
   // Spider-trap guards.
   parse::trap_limits traps;

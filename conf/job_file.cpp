@@ -422,6 +422,7 @@ const section& politeness_section() {
        }},
       {"sitemaps", flag(&crawl_options::sitemaps)},
       {"sitemap_probe", flag(&crawl_options::sitemap_probe)},
+      {"politeness_key", session_string(&crawl_options::politeness_key)},  // "host" | "ip"
   };
   return s;
 }

@@ -276,9 +276,11 @@ bool cookie_jar::store(const parse::url& u, std::string_view line, clock::time_p
     if (it->name == c.name && it->domain == c.domain && it->path == c.path) {
       created = it->created;
       cookies_.erase(it);
+      changes_.fetch_add(1, std::memory_order_release);
       break;
     }
   if (c.persistent && c.expires <= now_s) return true;  // deleted (or never stored)
+  changes_.fetch_add(1, std::memory_order_release);
   if (created == 0) {
     created = std::max(unix_micros(now), last_created_ + 1);
     last_created_ = created;
@@ -406,6 +408,7 @@ result<void> cookie_jar::load(std::string_view text) {
     else cookies_.push_back(c);
     last_created_ = std::max(last_created_, c.created);
   }
+  if (!loaded.empty()) changes_.fetch_add(1, std::memory_order_release);
   return {};
 }
 

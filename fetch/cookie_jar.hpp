@@ -18,6 +18,7 @@
 ///
 /// Thread-safety: every public member takes one internal mutex; the work under it is a scan of the
 /// jar (a few hundred cookies at most), so fetchers contend only briefly.
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -67,6 +68,11 @@ class cookie_jar {
   std::string serialize(clock::time_point now = clock::now()) const;
   result<void> load(std::string_view text);
 
+  /// A counter that grows whenever a cookie is stored, replaced or deleted (set, seed, load), so
+  /// a saver can tell cheaply whether the jar changed since it last serialized it. Expiry alone
+  /// does not count (serialize leaves expired cookies out anyway).
+  std::uint64_t changes() const { return changes_.load(std::memory_order_acquire); }
+
  private:
   bool store(const parse::url& u, std::string_view set_cookie, clock::time_point now, bool allow_ip,
              std::string* why);
@@ -75,6 +81,7 @@ class cookie_jar {
   mutable std::mutex mu_;
   std::vector<cookie> cookies_;
   std::int64_t last_created_ = 0;
+  std::atomic<std::uint64_t> changes_{0};
 };
 
 /// RFC 6265 5.1.1 cookie-date parsing: Unix seconds, false when the text is no date.

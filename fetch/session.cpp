@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "fetch/decoder.hpp"
+#include "fetch/proxy_tunnel.hpp"
 #include "fetch/watchdog.hpp"
 
 namespace crawld::fetch {
@@ -124,11 +125,7 @@ bool response::is_html() const {
 namespace {
 
 /// A proxy URL taken apart; user and password percent-decoded.
-struct proxy_spec {
-  std::string host;
-  int port = 0;
-  std::string user, password;
-};
+using proxy_spec = proxy_endpoint;
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -211,69 +208,12 @@ result<proxy_spec> parse_proxy(const std::string& text) {
   return p;
 }
 
-std::string base64(std::string_view in) {
-  static const char* const abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    const unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) |
-                       static_cast<unsigned char>(in[i + 2]);
-    out += abc[(v >> 18) & 63];
-    out += abc[(v >> 12) & 63];
-    out += abc[(v >> 6) & 63];
-    out += abc[v & 63];
-  }
-  if (i < in.size()) {
-    unsigned v = static_cast<unsigned char>(in[i]) << 16;
-    if (i + 1 < in.size()) v |= static_cast<unsigned char>(in[i + 1]) << 8;
-    out += abc[(v >> 18) & 63];
-    out += abc[(v >> 12) & 63];
-    out += i + 1 < in.size() ? abc[(v >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
-
-/// After a failed TLS set-up through a proxy: asks the proxy for the same CONNECT tunnel on a raw
-/// socket and returns its status code (0 when it cannot tell), so a 407 is told from a TLS error.
+/// Asks the proxy for a CONNECT tunnel to `target` and returns its status code (0 when it cannot
+/// tell), so that a 401 through a proxy for an http URL is told apart: only the proxy answers it.
 int probe_connect_status(const proxy_spec& p, const std::string& target, std::chrono::milliseconds timeout) {
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* res = nullptr;
-  if (::getaddrinfo(p.host.c_str(), std::to_string(p.port).c_str(), &hints, &res) != 0 || !res) return 0;
-  int status = 0;
-  const int fd = ::socket(res->ai_family, SOCK_STREAM, 0);
-  if (fd >= 0) {
-    timeval tv{};
-    tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
-    tv.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    if (::connect(fd, res->ai_addr, res->ai_addrlen) == 0) {
-      std::string req = "CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\n";
-      if (!p.user.empty()) req += "Proxy-Authorization: Basic " + base64(p.user + ":" + p.password) + "\r\n";
-      req += "\r\n";
-      if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(req.size())) {
-        char buf[256];
-        std::string line;
-        for (int i = 0; i < 16 && line.find('\n') == std::string::npos && line.size() < 200; ++i) {
-          const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-          if (n <= 0) break;
-          line.append(buf, static_cast<std::size_t>(n));
-        }
-        // "HTTP/1.x NNN reason"
-        auto sp = line.find(' ');
-        if (line.rfind("HTTP/", 0) == 0 && sp != std::string::npos && line.size() >= sp + 4) {
-          const std::string code = line.substr(sp + 1, 3);
-          if (std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; }))
-            status = std::stoi(code);
-        }
-      }
-    }
-    ::close(fd);
-  }
-  ::freeaddrinfo(res);
-  return status;
+  auto t = open_tunnel(p, target, timeout, steady::now() + timeout);
+  if (t.fd >= 0) ::close(t.fd);
+  return t.status;
 }
 
 bool is_auth_refusal(int connect_status) { return connect_status == 401 || connect_status == 407; }
@@ -292,14 +232,18 @@ std::unique_ptr<httplib::ClientImpl> make_client(const parse::url& u, const opti
   const int port = u.effective_port();
   std::unique_ptr<httplib::ClientImpl> c;
   if (u.scheme == "https") {
-    auto ssl = std::make_unique<httplib::SSLClient>(host, port);
-    ssl->enable_server_certificate_verification(!o.insecure);
-    if (!o.ca_file.empty()) ssl->set_ca_cert_path(o.ca_file.c_str());
-    c = std::move(ssl);
+    // Through a proxy: a CONNECT tunnel of our own (httplib's deadlocks, see proxy_tunnel.hpp),
+    // then the same TLS set-up and verification as a direct connection.
+    if (proxy)
+      c = make_tunnel_client(host, port, *proxy);
+    else
+      c = std::make_unique<httplib::SSLClient>(host, port);
+    c->enable_server_certificate_verification(!o.insecure);
+    if (!o.ca_file.empty()) c->set_ca_cert_path(o.ca_file.c_str());
   } else {
     c = std::make_unique<httplib::ClientImpl>(host, port);
   }
-  if (proxy) {
+  if (proxy && u.scheme == "http") {
     c->set_proxy(proxy->host.c_str(), proxy->port);
     if (!proxy->user.empty()) c->set_proxy_basic_auth(proxy->user.c_str(), proxy->password.c_str());
   } else if (!address.empty() && address != host) {
@@ -625,28 +569,6 @@ response session::get_with(const parse::url& u, const options& opts, const reque
         }
         proxy = std::move(*p);
       }
-      if (proxy && u.scheme == "https") {
-        // cpp-httplib 0.11.4 deadlocks in SSLClient::connect_with_proxy (it re-locks its socket
-        // mutex when the proxy's CONNECT reply closes the connection, as tinyproxy's does), so
-        // https is not sent through a proxy: the CONNECT is tried on a raw socket to report what
-        // the proxy said (bad credentials: proxy_auth), then the URL fails as unsupported.
-        const std::string via = " (through proxy " + proxy->host + ":" + std::to_string(proxy->port) + ")";
-        const int status = probe_connect_status(*proxy, host_header_with_port(u),
-                                                std::min(opts.connect_timeout, opts.read_timeout));
-        if (is_auth_refusal(status)) {
-          r.error = fetch_error::proxy_auth;
-          r.error_message = "proxy refused the credentials (" + std::to_string(status) + ")" + via;
-        } else if (status == 0) {
-          r.error = fetch_error::connect;
-          r.error_message = "no answer from proxy " + proxy->host + ":" + std::to_string(proxy->port);
-        } else {
-          r.error = fetch_error::unsupported;
-          r.error_message = "https through a proxy is not supported yet (proxy answered CONNECT with " +
-                            std::to_string(status) + ")" + via;
-        }
-        r.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - started);
-        return r;
-      }
       auto client = pool_->checkout(key);
       const bool reused = client && client->is_socket_open();
       std::string address;
@@ -662,6 +584,8 @@ response session::get_with(const parse::url& u, const options& opts, const reque
       }
       if (!client) client = make_client(u, opts, proxy ? &*proxy : nullptr, address);
       const auto attempt_started = steady::now();
+      const auto tunnel_timeout = std::min(opts.connect_timeout, opts.total_timeout);
+      prepare_tunnel(*client, tunnel_timeout, started + opts.total_timeout);
       httplib::Error err = run_once(*client, u, opts, hs, started, r, req);
       // A kept-alive connection the server closed meanwhile fails before any byte arrives:
       // retry once on a fresh connection (not after a timeout, which would only double the wait).
@@ -675,9 +599,27 @@ response session::get_with(const parse::url& u, const options& opts, const reque
           if (auto a = opts.dns->resolve(u.host, u.effective_port())) address = std::move(*a);
         client = make_client(u, opts, proxy ? &*proxy : nullptr, address);
         r = response{};
+        prepare_tunnel(*client, tunnel_timeout, started + opts.total_timeout);
         err = run_once(*client, u, opts, hs, started, r, req);
       }
-      if (proxy) {
+      if (proxy && u.scheme == "https") {
+        // The tunnel's own failures; once it is open, errors are the origin server's (TLS, HTTP).
+        const auto t = last_tunnel_failure(*client);
+        switch (t.failure) {
+          case tunnel_failure::none: break;
+          case tunnel_failure::auth: r.error = fetch_error::proxy_auth; break;
+          case tunnel_failure::timeout: r.error = fetch_error::timeout; break;
+          case tunnel_failure::connect:
+          case tunnel_failure::refused: r.error = fetch_error::connect; break;
+          case tunnel_failure::network: r.error = fetch_error::network; break;
+        }
+        if (t.failure != tunnel_failure::none) {
+          r.status = 0;
+          r.error_message = t.message;
+        } else if (r.error != fetch_error::none) {
+          r.error_message += " (through proxy " + proxy->host + ":" + std::to_string(proxy->port) + ")";
+        }
+      } else if (proxy) {
         const std::string via = " (through proxy " + proxy->host + ":" + std::to_string(proxy->port) + ")";
         // 407 is the proxy's; some proxies (tinyproxy 1.11) answer bad credentials with a 401,
         // so a 401 through a proxy is checked with a CONNECT probe, which only the proxy answers.

@@ -13,8 +13,8 @@
 ///
 /// Session features (options below, "HTTP session"): a shared cookie jar (Cookie sent, Set-Cookie
 /// stored), per-host extra headers and proxy from the job's domain rules (`for_host`), an HTTP
-/// proxy with basic auth (absolute-form requests for http, CONNECT for https; a 407 is
-/// fetch_error::proxy_auth), host names resolved through a shared `resolver` (overrides, cache;
+/// proxy with basic auth (absolute-form requests for http, a CONNECT tunnel for https, see
+/// proxy_tunnel.hpp; a 407 is fetch_error::proxy_auth, another refused CONNECT fetch_error::connect), host names resolved through a shared `resolver` (overrides, cache;
 /// a failure is fetch_error::dns), and TLS verified against the system CA store or `ca_file`
 /// (`insecure` turns verification off; handshake and verification failures are
 /// fetch_error::tls). Proxy credentials never appear in error messages (see redact_proxy).

@@ -351,6 +351,11 @@ result<void> frontier::maybe_commit() {
   return {};
 }
 
+void frontier::stage_meta(const std::string& key, const std::string& value) {
+  batch_->Put(db_->handle(store::column::meta), key, value);
+  batch_ops_ += 1 + value.size() / 4096;
+}
+
 result<void> frontier::commit() try {
   for (auto& [k, h] : hosts_) {
     if (!h.dirty)

@@ -89,6 +89,10 @@ class frontier {
   /// (when given and store_pages). `admitted` outlinks added before this call and after the last
   /// commit go in the same batch.
   result<void> finish(const frontier_entry& e, const page_record* rec);
+  /// Puts meta `key` = `value` into the pending batch: written by the next commit, atomically
+  /// with the page records and frontier changes staged before it (the job's cookie jar goes this
+  /// way, so a finished page is never on disk without the cookies its response set).
+  void stage_meta(const std::string& key, const std::string& value);
   /// Writes the pending batch (no fsync).
   result<void> commit();
   /// Commits and fsyncs the WAL.

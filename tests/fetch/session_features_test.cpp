@@ -252,16 +252,17 @@ std::string tinyproxy_binary() {
   return {};
 }
 
-/// tinyproxy on 127.0.0.65 with BasicAuth alice:s3cret, run in the foreground by the test.
+/// tinyproxy on 127.0.0.65 with BasicAuth alice:s3cret (plus `extra` config lines), run in the
+/// foreground by the test.
 class tinyproxy {
  public:
-  explicit tinyproxy(const std::string& binary) {
+  explicit tinyproxy(const std::string& binary, const std::string& extra = "") {
     // A port from the pid keeps parallel test processes apart; retried on a clash.
     for (int attempt = 0; attempt < 5 && pid_ <= 0; ++attempt) {
       port_ = 20000 + static_cast<int>((::getpid() * 7 + attempt * 131) % 20000);
       std::ofstream(dir_ / "tinyproxy.conf") << "Port " << port_ << "\nListen 127.0.0.65\nTimeout 10\n"
                                              << "LogFile \"" << (dir_ / "tinyproxy.log") << "\"\nLogLevel Info\n"
-                                             << "MaxClients 16\nBasicAuth alice s3cret\nAllow 127.0.0.0/8\n";
+                                             << "MaxClients 16\nBasicAuth alice s3cret\nAllow 127.0.0.0/8\n" << extra;
       pid_t pid = ::fork();
       if (pid == 0) {
         std::freopen((dir_ / "stdout").c_str(), "w", stdout);
@@ -347,7 +348,9 @@ TEST(session_proxy, wrong_credentials_are_a_proxy_auth_outcome_never_showing_the
   EXPECT_EQ(redact_proxy(o.proxy).find("wrong-password"), std::string::npos);
 }
 
-TEST(session_proxy, https_through_a_proxy_reports_bad_credentials_and_is_otherwise_unsupported) {
+// https through the proxy: a CONNECT tunnel of our own (fetch/proxy_tunnel.hpp), TLS inside it.
+
+TEST(session_proxy, https_goes_through_a_connect_tunnel_with_basic_auth_and_is_verified) {
   const auto bin = tinyproxy_binary();
   if (bin.empty()) GTEST_SKIP() << "tinyproxy is not installed (deploy/install-deps.sh installs it)";
   tinyproxy proxy(bin);
@@ -358,16 +361,110 @@ TEST(session_proxy, https_through_a_proxy_reports_bad_credentials_and_is_otherwi
   test_server srv([&](httplib::Server& s) { echo_routes(s, seen); }, pki.server(), "127.0.0.64");
   options o = quick();
   o.ca_file = pki.ca();
-  o.proxy = proxy.url("alice", "nope");
+  o.proxy = proxy.url("alice", "s3cret");
+  session ses(o);
+  auto r = ses.get(https_url("127.0.0.64", srv.port(), "/tunnel"));
+  ASSERT_EQ(r.error, fetch_error::none) << r.error_message;
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("ok"), std::string::npos);
+  EXPECT_EQ(seen.get("/tunnel", "Host"), "127.0.0.64:" + std::to_string(srv.port()));
+  EXPECT_EQ(seen.get("/tunnel", "Proxy-Authorization"), "<absent>");  // only the proxy sees it
+  auto again = ses.get(https_url("127.0.0.64", srv.port(), "/again"));
+  ASSERT_EQ(again.error, fetch_error::none) << again.error_message;
+  EXPECT_EQ(srv.connections(), 1u) << "the kept-alive tunnel is reused";
+  const auto log = proxy.log();
+  EXPECT_NE(log.find("CONNECT 127.0.0.64:" + std::to_string(srv.port())), std::string::npos) << log;
+  EXPECT_EQ(log.find("s3cret"), std::string::npos);
+}
+
+TEST(session_proxy, https_through_the_tunnel_with_an_unknown_ca_is_a_tls_error) {
+  const auto bin = tinyproxy_binary();
+  if (bin.empty()) GTEST_SKIP() << "tinyproxy is not installed (deploy/install-deps.sh installs it)";
+  tinyproxy proxy(bin);
+  ASSERT_TRUE(proxy.running());
+  test_pki pki;
+  ASSERT_TRUE(pki.ok);
+  seen_headers seen;
+  test_server srv([&](httplib::Server& s) { echo_routes(s, seen); }, pki.server(), "127.0.0.64");
+  options o = quick();  // system CA store only
+  o.proxy = proxy.url("alice", "s3cret");
+  session ses(o);
+  auto r = ses.get(https_url("127.0.0.64", srv.port(), "/tunnel"));
+  EXPECT_EQ(r.error, fetch_error::tls) << r.error_message;
+  EXPECT_EQ(classify(r), outcome::tls_error);
+  EXPECT_EQ(srv.requests(), 0);
+  EXPECT_NE(proxy.log().find("CONNECT 127.0.0.64:" + std::to_string(srv.port())), std::string::npos)
+    << "the tunnel was open: the failure is the origin's certificate";
+  EXPECT_EQ(r.error_message.find("s3cret"), std::string::npos) << r.error_message;
+}
+
+TEST(session_proxy, https_through_the_tunnel_checks_the_host_name) {
+  const auto bin = tinyproxy_binary();
+  if (bin.empty()) GTEST_SKIP() << "tinyproxy is not installed (deploy/install-deps.sh installs it)";
+  tinyproxy proxy(bin);
+  ASSERT_TRUE(proxy.running());
+  test_pki pki;  // the certificate names site-a.test and 127.0.0.64, not 127.0.0.63
+  ASSERT_TRUE(pki.ok);
+  seen_headers seen;
+  test_server srv([&](httplib::Server& s) { echo_routes(s, seen); }, pki.server(), "127.0.0.63");
+  options o = quick();
+  o.ca_file = pki.ca();
+  o.proxy = proxy.url("alice", "s3cret");
+  session ses(o);
+  auto r = ses.get(https_url("127.0.0.63", srv.port(), "/tunnel"));
+  EXPECT_EQ(r.error, fetch_error::tls) << r.error_message;
+  EXPECT_EQ(srv.requests(), 0);
+  o.insecure = true;
+  session lax(o);
+  auto ok = lax.get(https_url("127.0.0.63", srv.port(), "/insecure"));
+  EXPECT_EQ(ok.error, fetch_error::none) << ok.error_message;
+  EXPECT_EQ(ok.status, 200);
+}
+
+TEST(session_proxy, https_with_wrong_proxy_credentials_is_proxy_auth_never_showing_the_password) {
+  const auto bin = tinyproxy_binary();
+  if (bin.empty()) GTEST_SKIP() << "tinyproxy is not installed (deploy/install-deps.sh installs it)";
+  tinyproxy proxy(bin);
+  ASSERT_TRUE(proxy.running());
+  test_pki pki;
+  ASSERT_TRUE(pki.ok);
+  seen_headers seen;
+  test_server srv([&](httplib::Server& s) { echo_routes(s, seen); }, pki.server(), "127.0.0.64");
+  options o = quick();
+  o.ca_file = pki.ca();
+  o.proxy = proxy.url("alice", "nope-wrong");
   session bad(o);
   auto denied = bad.get(https_url("127.0.0.64", srv.port(), "/tunnel"));
   EXPECT_EQ(denied.error, fetch_error::proxy_auth) << denied.error_message;
+  EXPECT_EQ(classify(denied), outcome::proxy_auth);
+  EXPECT_EQ(denied.status, 0);
+  EXPECT_EQ(denied.error_message.find("nope-wrong"), std::string::npos) << denied.error_message;
+  EXPECT_EQ(srv.requests(), 0);
+  const auto with = proxy.url("alice", "s3cret");
+  o.proxy = "http://" + with.substr(with.find('@') + 1);  // no credentials at all
+  session none(o);
+  EXPECT_EQ(none.get(https_url("127.0.0.64", srv.port(), "/tunnel")).error, fetch_error::proxy_auth);
+}
+
+TEST(session_proxy, connect_refused_by_the_proxy_is_a_clear_connect_error) {
+  const auto bin = tinyproxy_binary();
+  if (bin.empty()) GTEST_SKIP() << "tinyproxy is not installed (deploy/install-deps.sh installs it)";
+  tinyproxy proxy(bin, "ConnectPort 443\n");  // CONNECT to any other port is refused
+  ASSERT_TRUE(proxy.running());
+  test_pki pki;
+  ASSERT_TRUE(pki.ok);
+  seen_headers seen;
+  test_server srv([&](httplib::Server& s) { echo_routes(s, seen); }, pki.server(), "127.0.0.64");
+  options o = quick();
+  o.ca_file = pki.ca();
   o.proxy = proxy.url("alice", "s3cret");
-  session good(o);
-  auto r = good.get(https_url("127.0.0.64", srv.port(), "/tunnel"));
-  EXPECT_EQ(r.error, fetch_error::unsupported) << r.error_message;
-  EXPECT_NE(proxy.log().find("CONNECT 127.0.0.64:" + std::to_string(srv.port())), std::string::npos) << proxy.log();
-  EXPECT_EQ(seen.get("/tunnel", "Host"), "<no request>");
+  session ses(o);
+  auto r = ses.get(https_url("127.0.0.64", srv.port(), "/tunnel"));
+  EXPECT_EQ(r.error, fetch_error::connect) << r.error_message;
+  EXPECT_NE(r.error_message.find("answered CONNECT 127.0.0.64:" + std::to_string(srv.port()) + " with 403"),
+            std::string::npos)
+    << r.error_message;
+  EXPECT_EQ(srv.requests(), 0);
 }
 
 TEST(session_proxy, proxy_url_errors_redact_credentials) {
