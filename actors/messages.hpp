@@ -29,6 +29,9 @@
 namespace crawld::storage {
 class frontier;
 }
+namespace crawld::actors {
+struct cluster_job_hook;  // actors/cluster_hook.hpp
+}
 
 namespace crawld::actors {
 
@@ -118,12 +121,13 @@ struct queue_stats {
   std::uint64_t known = 0;  ///< URLs in the seen-set (all runs on this store)
   std::map<std::string, std::uint64_t> rejected;
   std::map<std::string, std::string> parked;  ///< host key -> why
+  std::uint64_t hosts = 0;  ///< hosts with URLs admitted here (cluster status)
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, queue_stats& x) {
   return f(caf::meta::type_name("queue_stats"), x.admitted, x.finished, x.queued, x.in_flight,
-           x.retries, x.rejected, x.parked, x.known);
+           x.retries, x.rejected, x.parked, x.known, x.hosts);
 }
 
 struct queue_config {
@@ -137,6 +141,9 @@ struct queue_config {
   std::chrono::milliseconds robots_retry_base{1000};
   int park_after = 10;
   bool sitemaps = false, sitemap_probe = false;
+  /// Cluster member (docs/cluster.md): admit only hosts this member owns, hand the others to the
+  /// cluster actor, end only when it says so. Null: a crawl of its own.
+  std::shared_ptr<cluster_job_hook> cluster;
 };
 
 struct limiter_config {
@@ -180,7 +187,8 @@ caf::actor spawn_parser_pool(caf::actor_system& sys, int n, parser_config cfg, c
 caf::actor spawn_job(caf::actor_system& sys, conf::crawl_options opts, std::chrono::milliseconds grace,
                      std::shared_ptr<storage::store> db, std::shared_ptr<storage::frontier> fr,
                      std::shared_ptr<const parse::scope> scope, std::vector<url_task> seeds,
-                     bool keep_events, caf::actor shared_semaphore = {});
+                     bool keep_events, caf::actor shared_semaphore = {},
+                     std::shared_ptr<cluster_job_hook> cluster = nullptr);
 
 /// A job's inputs built from its options: the scope, the seeds as tasks, the open store and the
 /// frontier (in the store, or in a scratch store removed when the frontier is destroyed).
@@ -194,6 +202,11 @@ struct prepared_job {
 };
 /// Validates the options, builds the scope and seeds and opens the store and frontier (engine.cpp).
 result<prepared_job> prepare_job(const conf::crawl_options& opts);
+/// The runtime's actor system (cluster.cpp spawns its actor there).
+caf::actor_system& system_of(runtime& rt);
+/// Loads CAF's middleman and registers every type that crosses nodes (cluster.cpp); called by a
+/// runtime built with networking, before its actor system starts.
+void configure_cluster(caf::actor_system_config& cfg);
 caf::actor spawn_fetcher(caf::actor_system& sys, fetch::options opts,
                          std::shared_ptr<fetch::connection_pool> pool, int window, caf::actor queue,
                          caf::actor semaphore, caf::actor limiter, caf::actor parser);

@@ -112,7 +112,11 @@ caf::behavior keeper(caf::event_based_actor* self, std::shared_ptr<job_handle::i
 
 }  // namespace
 
-runtime::runtime(int max_connections) : impl_(std::make_unique<impl>()) {
+runtime::runtime(int max_connections) : runtime(max_connections, false) {}
+
+runtime::runtime(int max_connections, bool networked) : impl_(std::make_unique<impl>()) {
+  if (networked)
+    configure_cluster(impl_->cfg);
   impl_->sys = std::make_unique<caf::actor_system>(impl_->cfg);
   impl_->semaphore = spawn_semaphore(*impl_->sys, std::max(1, max_connections));
 }
@@ -132,8 +136,15 @@ runtime::~runtime() {
   impl_->sys.reset();  // waits for every actor (fetchers may finish a blocked request first)
 }
 
+caf::actor_system& system_of(runtime& rt) { return *rt.internals().sys; }
+
 result<job_handle> runtime::start_job(const conf::crawl_options& opts, std::chrono::milliseconds stop_grace,
                                       bool keep_events) {
+  return start_job(opts, stop_grace, keep_events, nullptr);
+}
+
+result<job_handle> runtime::start_job(const conf::crawl_options& opts, std::chrono::milliseconds stop_grace,
+                                      bool keep_events, std::shared_ptr<cluster_job_hook> cluster) {
   auto pj = prepare_job(opts);
   if (!pj)
     return pj.err();
@@ -142,7 +153,7 @@ result<job_handle> runtime::start_job(const conf::crawl_options& opts, std::chro
   h->last.latency.counts.assign(latency_histogram::bounds().size() + 1, 0);
   h->job = spawn_job(*impl_->sys, std::move(pj->opts), stop_grace, std::move(pj->db), std::move(pj->frontier),
                      std::move(pj->scope),
-                     std::move(pj->seeds), keep_events, impl_->semaphore);
+                     std::move(pj->seeds), keep_events, impl_->semaphore, std::move(cluster));
   if (pj->warc)  // enqueued before the keeper exists, so before its `run`
     caf::anon_send(h->job, warc_atom::value, std::move(pj->warc));
   {
