@@ -4,6 +4,7 @@
 #include <map>
 #include <random>
 
+#include "cluster/rendezvous.hpp"
 #include "tests/cluster/cluster_helpers.hpp"
 
 namespace crawld {
@@ -31,6 +32,14 @@ std::map<int, std::set<std::string>> fetchers_by_host(const testsite::server& si
   for (std::size_t i = skip; i < log.size(); ++i)
     by[log[i].host].insert(member_of(log[i].user_agent));
   return by;
+}
+
+/// The member rendezvous hashing gives host `i` among `names` (what every member computes).
+std::string owner(const testsite::server& site, int i, const std::vector<std::string>& names) {
+  cluster::rendezvous r;
+  for (const auto& n : names)
+    r.add(n);
+  return r.owner(site.model().origin(i));
 }
 
 std::set<std::string> single_node_pages(const testsite::server& site, int hosts, const temp_dir& dir) {
@@ -98,21 +107,115 @@ TEST(cluster, three_members_store_the_single_node_page_set_and_no_host_is_fetche
   EXPECT_EQ(n1.stop().exit_code, 0);
   EXPECT_EQ(n2.stop().exit_code, 0);
   EXPECT_EQ(coord.stop(), 0);
+  const std::vector<std::string> names = {"coordinator", "n1", "n2"};
+  std::map<std::string, int> owned;
+  for (int i = 0; i < hosts; ++i)
+    ++owned[owner(*site, i, names)];
   std::set<std::string> all;
   std::size_t total = 0;
-  for (const auto& store : {coord.store("1"), n1.store("1"), n2.store("1")}) {
+  std::vector<std::pair<std::string, std::string>> stores = {
+    {"coordinator", coord.store("1")}, {"n1", n1.store("1")}, {"n2", n2.store("1")}};
+  for (const auto& [name, store] : stores) {
     auto pages = stored_pages(store);
-    EXPECT_FALSE(pages.empty()) << store << " holds no page: a member crawled nothing";
+    EXPECT_EQ(pages.empty(), owned[name] == 0) << name << " owns " << owned[name] << " hosts, stored " << pages.size();
     total += pages.size();
     all.insert(pages.begin(), pages.end());
   }
   EXPECT_EQ(total, all.size()) << "a page was stored by two members";
   EXPECT_EQ(all, single);
-  std::printf("single node: %zu pages; cluster: %zu pages over 3 stores\n", single.size(), all.size());
+  std::printf("single node: %zu pages; cluster: %zu pages over 3 stores; hosts owned: coordinator %d, n1 %d, n2 %d\n",
+              single.size(), all.size(), owned["coordinator"], owned["n1"], owned["n2"]);
 
+  // Every host was fetched (robots.txt included) by exactly the member rendezvous names.
+  auto by = fetchers_by_host(*site, skip);
+  EXPECT_EQ(by.size(), static_cast<std::size_t>(hosts));
+  for (const auto& [host, members] : by)
+    EXPECT_EQ(members, std::set<std::string>{owner(*site, host, names)}) << "host " << host;
+}
+
+std::uint64_t member_pages(const coordinator_process& c, const std::string& name) {
+  auto j = c.get_json("/v1/cluster");
+  if (auto m = j.find("members"))
+    for (const auto& x : m->items)
+      if (text_field(x, "name") == name)
+        return field(x, "pages");
+  return 0;
+}
+
+TEST(cluster, a_node_killed_mid_crawl_loses_nothing_the_survivors_and_its_store_hold_the_single_node_set) {
+  constexpr int hosts = 8;
+  auto site = start_site(hosts, 100, 5ms);
+  ASSERT_TRUE(site);
+  temp_dir dir;
+  auto single = single_node_pages(*site, hosts, dir);
+  ASSERT_GT(single.size(), 300u);
+  auto skip = site->requests().size();
+
+  auto secret = write_secret(dir, "secret", "kill-nine-secret");
+  coordinator_process coord(dir, 28794, 28795, secret);
+  node_process n1(dir, "n1", coord.join_address(), secret);
+  node_process n2(dir, "n2", coord.join_address(), secret);
+  ASSERT_TRUE(eventually([&] { return coord.members() == 3; }, 20s));
+  // The victim: the node owning more hosts (host ports vary between runs).
+  const std::vector<std::string> names = {"coordinator", "n1", "n2"};
+  int owned1 = 0, owned2 = 0;
+  for (int i = 0; i < hosts; ++i) {
+    owned1 += owner(*site, i, names) == "n1";
+    owned2 += owner(*site, i, names) == "n2";
+  }
+  ASSERT_GT(owned1 + owned2, 0) << "the coordinator owns every host: nothing to kill";
+  auto& victim = owned2 >= owned1 ? n2 : n1;
+  auto& survivor = owned2 >= owned1 ? n1 : n2;
+  const auto victim_name = victim.name();
+  std::vector<std::string> after = {"coordinator", survivor.name()};
+  // The kill point: a seeded page count of the victim, so the run is reproducible.
+  std::mt19937 rng(20261129);
+  std::uint64_t kill_at = 15 + rng() % 30;
+  auto id = submit(coord, "{\"crawl\": {\"seeds\": [" + seeds_json(*site, hosts) +
+                              "], \"concurrency\": 4, \"per_host\": 1}}");
+  ASSERT_EQ(id, "1");
+  ASSERT_TRUE(eventually([&] { return member_pages(coord, victim_name) >= kill_at; }, 60s))
+    << victim_name << " never reached " << kill_at;
+  auto victim_pages = member_pages(coord, victim_name);
+  victim.proc().signal(SIGKILL);
+  auto killed = std::chrono::steady_clock::now();
+  ASSERT_TRUE(eventually([&] { return coord.members() == 2; }, 10s)) << "the coordinator did not notice the death";
+  auto noticed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - killed).count();
+  EXPECT_NE(text_field(coord.get_json("/v1/jobs/1"), "state"), "finished") << "the kill did not land mid-crawl";
+  ASSERT_TRUE(eventually([&] { return text_field(coord.get_json("/v1/jobs/1"), "state") == "finished"; }, 120s))
+    << "state: " << text_field(coord.get_json("/v1/jobs/1"), "state");
+  auto departed = coord.get_json("/v1/cluster").find("departed");
+  ASSERT_TRUE(departed);
+  EXPECT_EQ(departed->items.size(), 1u);
+  EXPECT_EQ(survivor.stop().exit_code, 0);
+  EXPECT_EQ(coord.stop(), 0);
+  (void)victim.proc().wait(10s);
+
+  std::set<std::string> all;
+  std::size_t total = 0;
+  for (const auto& store : {coord.store("1"), n1.store("1"), n2.store("1")}) {
+    auto pages = stored_pages(store);
+    total += pages.size();
+    all.insert(pages.begin(), pages.end());
+  }
+  EXPECT_EQ(all, single);
+  std::size_t missing = 0;
+  for (const auto& u : single)
+    missing += all.count(u) ? 0 : 1;
+  std::printf("killed %s at %llu pages (seeded point %llu); death noticed after %lld ms; single node %zu pages, "
+              "union %zu, missing %zu, repeats (pages stored twice) %zu\n",
+              victim_name.c_str(), static_cast<unsigned long long>(victim_pages), static_cast<unsigned long long>(kill_at),
+              static_cast<long long>(noticed_ms), single.size(), all.size(), missing, total - all.size());
+  // A survivor's host was fetched by its owner only; the victim's hosts by the victim (before
+  // its death) and their new owner among the survivors (after), nobody else.
   for (const auto& [host, members] : fetchers_by_host(*site, skip)) {
-    EXPECT_EQ(members.size(), 1u) << "host " << host << " was fetched by " << members.size() << " members";
-    EXPECT_EQ(members.count(""), 0u) << "a request without a member name";
+    auto before = owner(*site, host, names), now = owner(*site, host, after);
+    std::set<std::string> allowed = {before, now};
+    for (const auto& m : members)
+      EXPECT_TRUE(allowed.count(m)) << "host " << host << " fetched by " << m;
+    if (before != victim_name) {
+      EXPECT_EQ(members, std::set<std::string>{before}) << "host " << host;
+    }
   }
 }
 
