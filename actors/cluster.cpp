@@ -61,6 +61,7 @@ using cl_leave_atom = caf::atom_constant<caf::atom("clleave")>;
 using cl_start_atom = caf::atom_constant<caf::atom("clstart")>;
 using cl_tick_atom = caf::atom_constant<caf::atom("cltick")>;
 using cl_flush_atom = caf::atom_constant<caf::atom("clflush")>;
+using cl_cancel_atom = caf::atom_constant<caf::atom("clcancel")>;
 
 void configure_cluster(caf::actor_system_config& cfg) {
   cfg.load<caf::io::middleman>();
@@ -238,8 +239,8 @@ void route(agent_actor self, const std::string& job_id, std::vector<url_task> ta
 void on_batch_failed(agent_actor self, const std::string& job_id, std::uint64_t id) {
   auto& j = self->state.jobs[job_id];
   auto it = j.unacked.find(id);
-  if (it == j.unacked.end())
-    return;  // already re-routed (its target died)
+  if (it == j.unacked.end() || j.done)
+    return;  // already re-routed (its target died), or the job is over
   auto b = std::move(it->second);
   j.unacked.erase(it);
   if (j.outstanding[b.target] > 0)
@@ -259,7 +260,7 @@ void flush(agent_actor self, const std::string& job_id, const std::string& targe
   auto& j = st.jobs[job_id];
   auto& box = j.outbox[target];
   const auto* m = find_member(st, target);
-  if (!m)
+  if (!m || j.done)
     return;  // not a member (any more): apply_members re-routes
   while (!box.empty() && j.outstanding[target] < batch_window) {
     std::size_t n = std::min(batch_urls, box.size());
@@ -312,6 +313,9 @@ void apply_members(agent_actor self, std::vector<cluster_member> members) {
   for (const auto& m : st.members)
     if (!now.count(m.name))
       gone.push_back(m.name);
+  bool joined = false;
+  for (const auto& m : members)
+    joined = joined || !find_member(st, m.name);
   st.members = std::move(members);
   if (const auto* me = find_member(st, st.self_name))
     st.token = me->token;
@@ -333,6 +337,10 @@ void apply_members(agent_actor self, std::vector<cluster_member> members) {
     for (const auto& g2 : gone)
       s.departed.push_back(g2);
   }
+  if (joined)
+    for (auto& [job_id, j] : st.jobs)
+      if (j.queue)
+        self->send(j.queue, cl_rehome_atom::value);  // hosts the newcomer won leave our frontier
   if (gone.empty())
     return;
   for (auto& [job_id, j] : st.jobs) {
@@ -641,6 +649,30 @@ caf::behavior agent(agent_actor self, std::string name, std::string secret, bool
       self->delayed_send(self, st.poll_every, cl_tick_atom::value, id);
     },
     [self](cl_tick_atom, std::string& id) { poll_round(self, id); },
+    // Cancel: from the cluster object on the coordinator (sent on to every member), or from the
+    // coordinator on a node (the node's main thread cancels its run).
+    [self, from_coordinator](cl_cancel_atom, std::string& id) {
+      auto& st = self->state;
+      auto sender = self->current_sender();
+      bool local = st.coordinator && (!sender || sender->node() == self->node());
+      if (!local && !from_coordinator())
+        return;
+      auto& j = st.jobs[id];
+      j.done = true;
+      j.outbox.clear();
+      j.unacked.clear();
+      if (local) {
+        st.cjobs[id].finished = true;
+        for (const auto& m : st.members)
+          if (m.name != st.self_name)
+            self->send(m.handle, cl_cancel_atom::value, id);
+        return;
+      }
+      cluster_event e;
+      e.what = cluster_event::kind::cancel_job;
+      e.job_id = id;
+      st.sh->push(std::move(e));
+    },
     // ---- node: from the coordinator ----
     [self, from_coordinator](cl_members_atom, std::vector<cluster_member>& members) {
       if (!from_coordinator())
@@ -833,6 +865,11 @@ std::shared_ptr<cluster_job_hook> cluster::start_job(const std::string& job_id, 
                                                      const std::vector<std::string>& seeds) {
   caf::anon_send(impl_->agent, cl_start_atom::value, job_id, spec, seeds);
   return hook(job_id);
+}
+
+void cluster::cancel_job(const std::string& job_id) {
+  if (impl_->coordinator)
+    caf::anon_send(impl_->agent, cl_cancel_atom::value, job_id);
 }
 
 std::optional<cluster_event> cluster::next_event(std::chrono::milliseconds timeout) {

@@ -34,6 +34,7 @@ struct cluster_event {
     start_job,         ///< (node) run job `job_id` from `spec` (job-file TOML)
     member_down,       ///< (coordinator) `node` died or left; seeds were re-sent already
     coordinator_lost,  ///< (node) the coordinator is gone: the node cannot continue
+    cancel_job,        ///< (node) job `job_id` was cancelled on the coordinator: cancel it here
   };
   kind what = kind::start_job;
   std::string job_id, spec, node;
@@ -92,6 +93,9 @@ class cluster {
   /// hook for the coordinator's own run of it. `seeds` are re-admitted when a member dies.
   std::shared_ptr<cluster_job_hook> start_job(const std::string& job_id, const std::string& spec,
                                               const std::vector<std::string>& seeds);
+
+  /// Coordinator: job `job_id` was cancelled; every member cancels its run (no quiescence wait).
+  void cancel_job(const std::string& job_id);
 
   /// The next event, waiting at most `timeout`.
   std::optional<cluster_event> next_event(std::chrono::milliseconds timeout);

@@ -7,6 +7,9 @@
 /// agent -> queue: (cl_add_atom, vector<url_task>) -> ok      a received batch: admitted and
 ///                                                            committed (durable) before the reply
 /// agent -> queue: (cl_done_atom)                             the cluster is quiescent: end when idle
+/// agent -> queue: (cl_rehome_atom)                           the member list changed: hand the queued
+///                                                            URLs of hosts owned elsewhere now back
+///                                                            to the agent (cl_fwd) for their new owner
 #include <mutex>
 #include <string>
 #include <vector>
@@ -21,6 +24,7 @@ using cl_attach_atom = caf::atom_constant<caf::atom("clattach")>;
 using cl_fwd_atom = caf::atom_constant<caf::atom("clfwd")>;
 using cl_add_atom = caf::atom_constant<caf::atom("cladd")>;
 using cl_done_atom = caf::atom_constant<caf::atom("cldone")>;
+using cl_rehome_atom = caf::atom_constant<caf::atom("clrehome")>;
 
 /// The live member list as this process last heard it, and the owner of a host under it.
 /// Thread-safe (the detached queue reads it, the cluster actor writes it).

@@ -442,6 +442,34 @@ caf::behavior queue(queue_actor self, caf::actor limiter, caf::actor job,
       self->state.cluster_done = true;
       check_end(self);
     },
+    // A member joined: the queued URLs of hosts it won leave this frontier (removed in the next
+    // batch) and go to the cluster actor, which forwards them. Requests in flight finish here.
+    [self](cl_rehome_atom) {
+      auto& st = self->state;
+      if (!st.cfg.cluster || !st.fr || st.ended)
+        return;
+      std::vector<url_task> moved;
+      for (auto& [key, h] : st.hosts) {
+        if (st.cfg.cluster->view->is_local(key))
+          continue;
+        h.robots_task = false;
+        while (st.fr) {
+          auto e = st.fr->pop(key);
+          if (!check(self, e) || !*e)
+            break;
+          auto t = to_task(std::move(**e));
+          check(self, st.fr->finish(to_entry(t), nullptr));
+          t.seq = 0;
+          t.attempt = 0;
+          moved.push_back(std::move(t));
+        }
+      }
+      if (!moved.empty()) {
+        schedule_commit(self);
+        self->send(st.cfg.cluster->agent, cl_fwd_atom::value, st.cfg.cluster->job_id, std::move(moved));
+      }
+      check_end(self);
+    },
     // Seeds; replies once admitted so the job starts fetchers after the frontier has work.
     [self](add_atom, std::vector<url_task>& tasks) {
       if (self->state.ended)

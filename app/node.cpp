@@ -191,6 +191,11 @@ int cmd_node(const std::string& join, const std::string& name, const std::string
     while (auto ev = (*cl)->next_event(std::chrono::milliseconds(0))) {
       if (ev->what == actors::cluster_event::kind::start_job) {
         start(*ev);
+      } else if (ev->what == actors::cluster_event::kind::cancel_job) {
+        if (auto it = jobs.find(ev->job_id); it != jobs.end()) {
+          it->second.cancel();
+          log.line("job " + ev->job_id + " cancelled by the coordinator");
+        }
       } else if (ev->what == actors::cluster_event::kind::coordinator_lost) {
         log.line("lost the coordinator: stopping");
         lost = true;

@@ -573,6 +573,8 @@ class daemon {
     } else {
       e->user_cancelled = true;
       e->handle->cancel();
+      if (cluster_)
+        cluster_->cancel_job(e->id);
     }
     log_.line("job " + id + " " + action);
     reply(res, 200, job_json(*e));

@@ -1,6 +1,7 @@
 // A cluster of real crawld processes on loopback (a coordinator and two nodes, all crawling)
 // against an in-process testsite whose request log names the member behind every request
 // (the User-Agent carries "crawld-node/<name>"). Judged against a single-process crawl.
+#include <cstdlib>
 #include <map>
 #include <random>
 
@@ -102,6 +103,18 @@ TEST(cluster, three_members_store_the_single_node_page_set_and_no_host_is_fetche
   }
   EXPECT_GT(forwarded, 0u) << "no URL crossed members: the test does not exercise forwarding";
   EXPECT_EQ(forwarded, acked);
+  // The cluster's metrics are valid Prometheus text (promtool, when installed, is the judge).
+  auto m = coord.get("/metrics");
+  ASSERT_TRUE(m);
+  EXPECT_NE(m->body.find("crawld_cluster_members 3\n"), std::string::npos) << m->body;
+  EXPECT_NE(m->body.find("crawld_cluster_node_forwarded_urls{node=\"n1\"} "), std::string::npos);
+  if (std::system("command -v promtool >/dev/null 2>&1") == 0) {
+    write_text(dir / "metrics.txt", m->body);
+    std::string cmd = "promtool check metrics < " + (dir / "metrics.txt") + " > " + (dir / "promtool.out") + " 2>&1";
+    int rc = std::system(cmd.c_str());
+    EXPECT_EQ(rc, 0) << read_text(dir / "promtool.out");
+    EXPECT_EQ(read_text(dir / "promtool.out"), "") << "promtool reported lint problems";
+  }
 
   // Stop everything, then read the stores.
   EXPECT_EQ(n1.stop().exit_code, 0);
@@ -142,7 +155,9 @@ std::uint64_t member_pages(const coordinator_process& c, const std::string& name
   return 0;
 }
 
-TEST(cluster, a_node_killed_mid_crawl_loses_nothing_the_survivors_and_its_store_hold_the_single_node_set) {
+/// Loses a node mid-crawl by `sig` (SIGKILL: death; SIGTERM: clean leave) and checks that nothing
+/// was lost and that hosts moved only as rendezvous says.
+void lose_a_node_mid_crawl(int sig, int http_port, int cluster_port) {
   constexpr int hosts = 8;
   auto site = start_site(hosts, 100, 5ms);
   ASSERT_TRUE(site);
@@ -152,7 +167,7 @@ TEST(cluster, a_node_killed_mid_crawl_loses_nothing_the_survivors_and_its_store_
   auto skip = site->requests().size();
 
   auto secret = write_secret(dir, "secret", "kill-nine-secret");
-  coordinator_process coord(dir, 28794, 28795, secret);
+  coordinator_process coord(dir, http_port, cluster_port, secret);
   node_process n1(dir, "n1", coord.join_address(), secret);
   node_process n2(dir, "n2", coord.join_address(), secret);
   ASSERT_TRUE(eventually([&] { return coord.members() == 3; }, 20s));
@@ -177,9 +192,9 @@ TEST(cluster, a_node_killed_mid_crawl_loses_nothing_the_survivors_and_its_store_
   ASSERT_TRUE(eventually([&] { return member_pages(coord, victim_name) >= kill_at; }, 60s))
     << victim_name << " never reached " << kill_at;
   auto victim_pages = member_pages(coord, victim_name);
-  victim.proc().signal(SIGKILL);
+  victim.proc().signal(sig);
   auto killed = std::chrono::steady_clock::now();
-  ASSERT_TRUE(eventually([&] { return coord.members() == 2; }, 10s)) << "the coordinator did not notice the death";
+  ASSERT_TRUE(eventually([&] { return coord.members() == 2; }, 30s)) << "the coordinator did not notice the loss";
   auto noticed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - killed).count();
   EXPECT_NE(text_field(coord.get_json("/v1/jobs/1"), "state"), "finished") << "the kill did not land mid-crawl";
   ASSERT_TRUE(eventually([&] { return text_field(coord.get_json("/v1/jobs/1"), "state") == "finished"; }, 120s))
@@ -189,7 +204,10 @@ TEST(cluster, a_node_killed_mid_crawl_loses_nothing_the_survivors_and_its_store_
   EXPECT_EQ(departed->items.size(), 1u);
   EXPECT_EQ(survivor.stop().exit_code, 0);
   EXPECT_EQ(coord.stop(), 0);
-  (void)victim.proc().wait(10s);
+  auto victim_exit = victim.proc().wait(60s).exit_code;
+  if (sig == SIGTERM) {
+    EXPECT_EQ(victim_exit, 0) << "a clean leave exits 0";
+  }
 
   std::set<std::string> all;
   std::size_t total = 0;
@@ -202,9 +220,9 @@ TEST(cluster, a_node_killed_mid_crawl_loses_nothing_the_survivors_and_its_store_
   std::size_t missing = 0;
   for (const auto& u : single)
     missing += all.count(u) ? 0 : 1;
-  std::printf("killed %s at %llu pages (seeded point %llu); death noticed after %lld ms; single node %zu pages, "
+  std::printf("%s %s at %llu pages (seeded point %llu); death noticed after %lld ms; single node %zu pages, "
               "union %zu, missing %zu, repeats (pages stored twice) %zu\n",
-              victim_name.c_str(), static_cast<unsigned long long>(victim_pages), static_cast<unsigned long long>(kill_at),
+              sig == SIGKILL ? "killed" : "SIGTERM (leave)", victim_name.c_str(), static_cast<unsigned long long>(victim_pages), static_cast<unsigned long long>(kill_at),
               static_cast<long long>(noticed_ms), single.size(), all.size(), missing, total - all.size());
   // A survivor's host was fetched by its owner only; the victim's hosts by the victim (before
   // its death) and their new owner among the survivors (after), nobody else.
@@ -217,6 +235,69 @@ TEST(cluster, a_node_killed_mid_crawl_loses_nothing_the_survivors_and_its_store_
       EXPECT_EQ(members, std::set<std::string>{before}) << "host " << host;
     }
   }
+}
+
+TEST(cluster, a_node_killed_mid_crawl_loses_nothing_the_survivors_and_its_store_hold_the_single_node_set) {
+  lose_a_node_mid_crawl(SIGKILL, 28794, 28795);
+}
+
+TEST(cluster, a_node_leaving_on_sigterm_mid_crawl_exits_0_and_loses_nothing) {
+  lose_a_node_mid_crawl(SIGTERM, 28798, 28799);
+}
+
+TEST(cluster, a_node_joining_mid_crawl_takes_only_the_hosts_it_wins_and_nothing_is_lost) {
+  constexpr int hosts = 8;
+  auto site = start_site(hosts, 100, 5ms);
+  ASSERT_TRUE(site);
+  temp_dir dir;
+  auto single = single_node_pages(*site, hosts, dir);
+  auto skip = site->requests().size();
+  const std::vector<std::string> before = {"coordinator", "n1"}, after = {"coordinator", "n1", "n2"};
+  int won = 0;
+  for (int i = 0; i < hosts; ++i)
+    won += owner(*site, i, after) == "n2";
+
+  auto secret = write_secret(dir, "secret", "join-secret");
+  coordinator_process coord(dir, 28800, 28801, secret);
+  node_process n1(dir, "n1", coord.join_address(), secret);
+  ASSERT_TRUE(eventually([&] { return coord.members() == 2; }, 20s));
+  auto id = submit(coord, "{\"crawl\": {\"seeds\": [" + seeds_json(*site, hosts) +
+                              "], \"concurrency\": 4, \"per_host\": 1}}");
+  ASSERT_EQ(id, "1");
+  ASSERT_TRUE(eventually([&] { return member_pages(coord, "coordinator") + member_pages(coord, "n1") >= 60; }, 60s));
+  node_process n2(dir, "n2", coord.join_address(), secret);
+  ASSERT_TRUE(eventually([&] { return coord.members() == 3; }, 20s));
+  EXPECT_NE(text_field(coord.get_json("/v1/jobs/1"), "state"), "finished") << "the join did not land mid-crawl";
+  ASSERT_TRUE(eventually([&] { return text_field(coord.get_json("/v1/jobs/1"), "state") == "finished"; }, 120s));
+  EXPECT_EQ(n2.stop().exit_code, 0);
+  EXPECT_EQ(n1.stop().exit_code, 0);
+  EXPECT_EQ(coord.stop(), 0);
+
+  std::set<std::string> all;
+  std::size_t total = 0;
+  for (const auto& store : {coord.store("1"), n1.store("1"), n2.store("1")}) {
+    auto pages = stored_pages(store);
+    total += pages.size();
+    all.insert(pages.begin(), pages.end());
+  }
+  EXPECT_EQ(all, single);
+  // n2 fetched only hosts it wins; a host it did not win was fetched by its one owner only.
+  std::set<int> n2_hosts;
+  for (const auto& [host, members] : fetchers_by_host(*site, skip)) {
+    auto old_owner = owner(*site, host, before), new_owner = owner(*site, host, after);
+    if (members.count("n2")) {
+      EXPECT_EQ(new_owner, "n2") << "n2 fetched host " << host << " which it does not win";
+      n2_hosts.insert(host);
+    }
+    if (new_owner != "n2") {
+      EXPECT_EQ(members, std::set<std::string>{old_owner}) << "host " << host << " moved but n2 did not win it";
+    } else {
+      for (const auto& m : members)
+        EXPECT_TRUE(m == old_owner || m == "n2") << "host " << host << " fetched by " << m;
+    }
+  }
+  std::printf("join mid-crawl: n2 wins %d of %d hosts and fetched from %zu; union %zu of %zu, repeats %zu\n", won,
+              hosts, n2_hosts.size(), all.size(), single.size(), total - all.size());
 }
 
 TEST(cluster, a_node_with_the_wrong_secret_is_refused_and_exits_non_zero) {
