@@ -16,6 +16,7 @@
 #include <set>
 
 #include <caf/io/all.hpp>
+#include <caf/openssl/all.hpp>
 
 #include "actors/cluster_hook.hpp"
 #include "actors/messages.hpp"
@@ -63,8 +64,14 @@ using cl_tick_atom = caf::atom_constant<caf::atom("cltick")>;
 using cl_flush_atom = caf::atom_constant<caf::atom("clflush")>;
 using cl_cancel_atom = caf::atom_constant<caf::atom("clcancel")>;
 
-void configure_cluster(caf::actor_system_config& cfg) {
+void configure_cluster(caf::actor_system_config& cfg, const cluster_tls* tls) {
   cfg.load<caf::io::middleman>();
+  if (tls) {
+    cfg.load<caf::openssl::manager>();
+    cfg.openssl_certificate = tls->cert;
+    cfg.openssl_key = tls->key;
+    cfg.openssl_cafile = tls->ca;
+  }
   cfg.add_message_type<url_task>("crawld_url_task");
   cfg.add_message_type<std::vector<url_task>>("std::vector<crawld_url_task>");
   cfg.add_message_type<cluster_member>("crawld_cluster_member");
@@ -811,7 +818,8 @@ result<std::unique_ptr<cluster>> cluster::coordinate(runtime& rt, cluster_option
     return make_error("the cluster member name is empty");
   auto i = make_impl(rt, o, true);
   i->agent = i->sys->spawn(agent, o.name, o.secret, true, caf::actor{}, i->view, i->sh, o.poll_every);
-  auto port = i->sys->middleman().publish(i->agent, o.port, o.host.c_str(), true);
+  auto port = o.tls ? caf::openssl::publish(i->agent, o.port, o.host.c_str(), true)
+                    : i->sys->middleman().publish(i->agent, o.port, o.host.c_str(), true);
   if (!port) {
     caf::anon_send_exit(i->agent, caf::exit_reason::user_shutdown);
     return make_error("cannot listen for cluster members on " + o.host + ":" + std::to_string(o.port) + " (" +
@@ -827,7 +835,8 @@ result<std::unique_ptr<cluster>> cluster::join(runtime& rt, cluster_options o) {
   if (o.name.empty())
     return make_error("the node name is empty");
   auto i = make_impl(rt, o, false);
-  auto coord = i->sys->middleman().remote_actor(o.host, o.port);
+  auto coord = o.tls ? caf::openssl::remote_actor<caf::actor>(*i->sys, o.host, o.port)
+                     : i->sys->middleman().remote_actor(o.host, o.port);
   if (!coord)
     return make_error("cannot reach the coordinator at " + o.host + ":" + std::to_string(o.port) + " (" +
                       i->sys->render(coord.error()) + ")");

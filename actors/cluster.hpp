@@ -63,12 +63,19 @@ struct cluster_status {
   std::uint64_t rejected_joins = 0;            ///< joins refused for a wrong secret or a taken name
 };
 
+/// TLS between members (caf::openssl): PEM files. Every member needs all three: its certificate
+/// and key, and the CA that signed every member's certificate (peers are verified both ways).
+struct cluster_tls {
+  std::string cert, key, ca;
+};
+
 struct cluster_options {
   std::string name;    ///< this member's name (unique in the cluster)
   std::string secret;  ///< the shared cluster secret (non-empty)
   std::string host;    ///< coordinator: address to listen on; node: coordinator's address
   std::uint16_t port = 0;  ///< 0 for a coordinator: any free port (see cluster::port)
   std::chrono::milliseconds poll_every{200};  ///< coordinator: quiescence polling period
+  bool tls = false;  ///< publish / connect over TLS (the runtime was built with cluster_tls)
 };
 
 class cluster {

@@ -112,6 +112,7 @@ struct add_result {
 
 class runtime;
 struct cluster_job_hook;  // actors/cluster.hpp: a job run as a cluster member
+struct cluster_tls;       // actors/cluster.hpp: certificates for TLS between members
 
 /// A job started by a runtime. Copyable; all methods are thread-safe and may block the caller
 /// for at most a few seconds (they talk to the job's actors), so call them from plain threads,
@@ -153,7 +154,8 @@ class runtime {
   explicit runtime(int max_connections);
   /// `networked`: also loads CAF's middleman and the cluster's message types, so that an
   /// actors::cluster (actors/cluster.hpp) can run on this runtime.
-  runtime(int max_connections, bool networked);
+  /// `tls` (networked only): members talk TLS (caf::openssl) with these certificates.
+  runtime(int max_connections, bool networked, const cluster_tls* tls = nullptr);
   /// Waits for every actor to end: cancel the jobs and wait for them first. A job whose requests
   /// outlived its stop grace keeps the destructor waiting up to the request timeout.
   ~runtime();

@@ -206,7 +206,8 @@ result<prepared_job> prepare_job(const conf::crawl_options& opts);
 caf::actor_system& system_of(runtime& rt);
 /// Loads CAF's middleman and registers every type that crosses nodes (cluster.cpp); called by a
 /// runtime built with networking, before its actor system starts.
-void configure_cluster(caf::actor_system_config& cfg);
+/// `tls`: also loads caf::openssl::manager with its certificate, key and CA file.
+void configure_cluster(caf::actor_system_config& cfg, const cluster_tls* tls = nullptr);
 caf::actor spawn_fetcher(caf::actor_system& sys, fetch::options opts,
                          std::shared_ptr<fetch::connection_pool> pool, int window, caf::actor queue,
                          caf::actor semaphore, caf::actor limiter, caf::actor parser);

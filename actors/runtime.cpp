@@ -114,9 +114,9 @@ caf::behavior keeper(caf::event_based_actor* self, std::shared_ptr<job_handle::i
 
 runtime::runtime(int max_connections) : runtime(max_connections, false) {}
 
-runtime::runtime(int max_connections, bool networked) : impl_(std::make_unique<impl>()) {
+runtime::runtime(int max_connections, bool networked, const cluster_tls* tls) : impl_(std::make_unique<impl>()) {
   if (networked)
-    configure_cluster(impl_->cfg);
+    configure_cluster(impl_->cfg, tls);
   impl_->sys = std::make_unique<caf::actor_system>(impl_->cfg);
   impl_->semaphore = spawn_semaphore(*impl_->sys, std::max(1, max_connections));
 }

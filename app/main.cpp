@@ -169,6 +169,9 @@ int main(int argc, char** argv) {
                     "File whose first line is the shared cluster secret (else cluster_secret_file in the config)");
   serve->add_option("--cluster-name", serve_cluster.name, "This coordinator's member name")
     ->capture_default_str();
+  serve->add_option("--cluster-cert", serve_cluster.cert, "TLS between members: this member's certificate (PEM)");
+  serve->add_option("--cluster-key", serve_cluster.key, "TLS between members: its private key (PEM)");
+  serve->add_option("--cluster-ca", serve_cluster.ca, "TLS between members: the CA that signed every member (PEM)");
 
   // node
   std::string node_join, node_name, node_config;
@@ -177,6 +180,10 @@ int main(int argc, char** argv) {
   node->add_option("--name", node_name, "This member's name, unique in the cluster")->required();
   node->add_option("--config", node_config, "Node config (TOML: state_dir, cluster_secret_file, max_connections, log_file)")
     ->required();
+  std::string node_cert, node_key, node_ca;
+  node->add_option("--cluster-cert", node_cert, "TLS to the cluster: this node's certificate (PEM)");
+  node->add_option("--cluster-key", node_key, "TLS to the cluster: its private key (PEM)");
+  node->add_option("--cluster-ca", node_ca, "TLS to the cluster: the CA that signed every member (PEM)");
 
   // resume
   std::string resume_db;
@@ -369,7 +376,7 @@ int main(int argc, char** argv) {
   if (*serve)
     return serve_cluster.listen.empty() ? cmd_serve(serve_config) : cmd_serve(serve_config, serve_cluster);
   if (*node)
-    return cmd_node(node_join, node_name, node_config);
+    return cmd_node(node_join, node_name, node_config, node_cert, node_key, node_ca);
   if (*stats)
     return cmd_stats(stats_db, stats_top);
   if (*resume)

@@ -89,7 +89,24 @@ result<std::string> load_cluster_secret(const std::string& path) {
   return line;
 }
 
-int cmd_node(const std::string& join, const std::string& name, const std::string& config_path) {
+result<void> check_cluster_tls(const std::string& cert, const std::string& key, const std::string& ca) {
+  int given = !cert.empty() + !key.empty() + !ca.empty();
+  if (given == 0)
+    return {};
+  if (given != 3)
+    return make_error("TLS between cluster members needs all of --cluster-cert, --cluster-key and --cluster-ca");
+  for (const auto* p : {&cert, &key, &ca})
+    if (!std::ifstream(*p))
+      return make_error("cannot read '" + *p + "'");
+  return {};
+}
+
+int cmd_node(const std::string& join, const std::string& name, const std::string& config_path,
+             const std::string& cert, const std::string& key, const std::string& ca) {
+  if (auto t = check_cluster_tls(cert, key, ca); !t) {
+    print_error(t.message());
+    return 2;
+  }
   auto addr = parse_host_port(join);
   if (!addr) {
     print_error("--join: " + addr.message());
@@ -139,8 +156,10 @@ int cmd_node(const std::string& join, const std::string& name, const std::string
     return 1;
   }
 
-  actors::runtime rt(cfg.max_connections, true);
+  actors::cluster_tls tls{cert, key, ca};
+  actors::runtime rt(cfg.max_connections, true, cert.empty() ? nullptr : &tls);
   actors::cluster_options co;
+  co.tls = !cert.empty();
   co.name = name;
   co.secret = *secret;
   co.host = addr->first;

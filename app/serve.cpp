@@ -228,8 +228,10 @@ std::string error_json(const std::string& msg) { return "{\"error\":" + conf::qu
 
 class daemon {
  public:
-  daemon(conf::daemon_config cfg, std::string token, logger& log, bool networked = false)
-      : cfg_(std::move(cfg)), token_(std::move(token)), log_(log), rt_(cfg_.max_connections, networked) {}
+  daemon(conf::daemon_config cfg, std::string token, logger& log, bool networked = false,
+         const actors::cluster_tls* tls = nullptr)
+      : cfg_(std::move(cfg)), token_(std::move(token)), log_(log), rt_(cfg_.max_connections, networked, tls),
+        tls_(tls != nullptr) {}
 
   /// Makes this daemon a cluster coordinator (before load_jobs). Error: one line.
   result<std::uint16_t> coordinate(const std::string& host, std::uint16_t port, const std::string& secret,
@@ -239,6 +241,7 @@ class daemon {
     co.secret = secret;
     co.host = host;
     co.port = port;
+    co.tls = tls_;
     auto c = actors::cluster::coordinate(rt_, co);
     if (!c)
       return c.err();
@@ -837,6 +840,7 @@ class daemon {
   actors::runtime rt_;
   std::unique_ptr<actors::cluster> cluster_;  // declared after rt_: destroyed before it
   std::string cluster_name_;
+  bool tls_ = false;
   httplib::Server svr_;
   std::thread http_, watcher_;
   std::mutex m_;
@@ -878,7 +882,12 @@ int cmd_serve(const std::string& config_path, const serve_cluster_flags& cluster
       return 1;
     }
     cluster_secret = *s;
+    if (auto t = check_cluster_tls(cluster.cert, cluster.key, cluster.ca); !t) {
+      print_error(t.message());
+      return 2;
+    }
   }
+  actors::cluster_tls tls{cluster.cert, cluster.key, cluster.ca};
 
   // Signals are taken by sigwait in this thread; block them before any thread starts.
   sigset_t set;
@@ -939,7 +948,7 @@ int cmd_serve(const std::string& config_path, const serve_cluster_flags& cluster
 
   int rc = 0;
   {
-    daemon d(cfg, token, log, cluster_addr.has_value());
+    daemon d(cfg, token, log, cluster_addr.has_value(), cluster.cert.empty() ? nullptr : &tls);
     if (!d.bind()) {
       print_error("cannot listen on " + cfg.listen + ":" + std::to_string(cfg.port) + " (address in use or not local)");
       return 1;

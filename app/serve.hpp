@@ -19,6 +19,7 @@ struct serve_cluster_flags {
   std::string listen;       ///< ADDR:PORT; empty: no cluster
   std::string secret_file;  ///< overrides the config's cluster_secret_file
   std::string name = "coordinator";
+  std::string cert, key, ca;  ///< TLS between members (all three, or none)
 };
 int cmd_serve(const std::string& config_path, const serve_cluster_flags& cluster);
 

@@ -13,16 +13,18 @@ namespace crawld::test {
 /// `crawld serve` on 127.0.0.1:http_port, coordinating on 127.0.0.1:cluster_port.
 class coordinator_process {
  public:
-  coordinator_process(const temp_dir& dir, int http_port, int cluster_port, const std::string& secret_file)
+  coordinator_process(const temp_dir& dir, int http_port, int cluster_port, const std::string& secret_file,
+                      const std::vector<std::string>& extra = {})
       : http_port_(http_port), cluster_port_(cluster_port), state_(dir / "coord-state") {
     auto config = dir / "coord.toml";
     write_text(dir / "token", token + "\n");
     write_text(config, "listen = \"127.0.0.1\"\nport = " + std::to_string(http_port) + "\nstate_dir = \"" + state_ +
                            "\"\ntoken_file = \"" + (dir / "token") + "\"\nlog_file = \"" + (dir / "coord.log") +
                            "\"\nmax_connections = 16\n");
-    proc_ = std::make_unique<child>(std::vector<std::string>{
-      "serve", "--config", config, "--cluster-listen", "127.0.0.1:" + std::to_string(cluster_port),
-      "--cluster-secret-file", secret_file});
+    std::vector<std::string> args = {"serve", "--config", config, "--cluster-listen",
+                                     "127.0.0.1:" + std::to_string(cluster_port), "--cluster-secret-file", secret_file};
+    args.insert(args.end(), extra.begin(), extra.end());
+    proc_ = std::make_unique<child>(args);
     httplib::Client c("127.0.0.1", http_port_);
     for (int i = 0; i < 200; ++i) {  // up to 10 s
       if (auto r = c.Get("/healthz"); r && r->status == 200)
@@ -75,12 +77,15 @@ class coordinator_process {
 /// `crawld node --join ... --name NAME` with its state in dir/NAME.
 class node_process {
  public:
-  node_process(const temp_dir& dir, const std::string& name, const std::string& join, const std::string& secret_file)
+  node_process(const temp_dir& dir, const std::string& name, const std::string& join, const std::string& secret_file,
+               const std::vector<std::string>& extra = {})
       : name_(name), state_(dir / (name + "-state")) {
     auto config = dir / (name + ".toml");
     write_text(config, "state_dir = \"" + state_ + "\"\ncluster_secret_file = \"" + secret_file +
                            "\"\nmax_connections = 16\nlog_file = \"" + (dir / (name + ".log")) + "\"\n");
-    proc_ = std::make_unique<child>(std::vector<std::string>{"node", "--join", join, "--name", name, "--config", config});
+    std::vector<std::string> args = {"node", "--join", join, "--name", name, "--config", config};
+    args.insert(args.end(), extra.begin(), extra.end());
+    proc_ = std::make_unique<child>(args);
   }
   ~node_process() {
     if (proc_)
