@@ -391,7 +391,11 @@ caf::result<cluster_report> report(agent_actor self, const std::string& job_id) 
         r.name = st.self_name;
         r.attached = true;
         bool boxes_empty = std::all_of(j.outbox.begin(), j.outbox.end(), [](const auto& kv) { return kv.second.empty(); });
-        r.idle = qs.queued == 0 && qs.in_flight == 0 && boxes_empty && j.unacked.empty() && j.parked.empty();
+        // URLs left queued by a reached max_pages (the queue then reports them as rejected
+        // "max_pages") will never be fetched: they do not keep the member busy.
+        bool capped = qs.rejected.count("max_pages") > 0;
+        r.idle = (qs.queued == 0 || capped) && qs.in_flight == 0 && boxes_empty && j.unacked.empty() &&
+                 j.parked.empty();
         r.pages = qs.finished;
         r.queued = qs.queued;
         r.in_flight = qs.in_flight;

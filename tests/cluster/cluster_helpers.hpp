@@ -31,7 +31,7 @@ class coordinator_process {
         return;
       std::this_thread::sleep_for(50ms);
     }
-    ADD_FAILURE() << "coordinator did not answer /healthz";
+    ADD_FAILURE() << "coordinator did not answer /healthz; its log:\n" << read_text(dir / "coord.log");
   }
   ~coordinator_process() { stop(); }
   int stop() {

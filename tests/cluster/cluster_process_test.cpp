@@ -81,7 +81,7 @@ TEST(cluster, three_members_store_the_single_node_page_set_and_no_host_is_fetche
   auto skip = site->requests().size();  // the single-node crawl's requests
 
   auto secret = write_secret(dir, "secret", "s3cret-for-the-cluster-test");
-  coordinator_process coord(dir, 28790, 28791, secret);
+  coordinator_process coord(dir, 31790, 31791, secret);
   node_process n1(dir, "n1", coord.join_address(), secret);
   node_process n2(dir, "n2", coord.join_address(), secret);
   ASSERT_TRUE(eventually([&] { return coord.members() == 3; }, 20s)) << "members: " << coord.members();
@@ -238,11 +238,11 @@ void lose_a_node_mid_crawl(int sig, int http_port, int cluster_port) {
 }
 
 TEST(cluster, a_node_killed_mid_crawl_loses_nothing_the_survivors_and_its_store_hold_the_single_node_set) {
-  lose_a_node_mid_crawl(SIGKILL, 28794, 28795);
+  lose_a_node_mid_crawl(SIGKILL, 31794, 31795);
 }
 
 TEST(cluster, a_node_leaving_on_sigterm_mid_crawl_exits_0_and_loses_nothing) {
-  lose_a_node_mid_crawl(SIGTERM, 28798, 28799);
+  lose_a_node_mid_crawl(SIGTERM, 31798, 31799);
 }
 
 TEST(cluster, a_node_joining_mid_crawl_takes_only_the_hosts_it_wins_and_nothing_is_lost) {
@@ -258,7 +258,7 @@ TEST(cluster, a_node_joining_mid_crawl_takes_only_the_hosts_it_wins_and_nothing_
     won += owner(*site, i, after) == "n2";
 
   auto secret = write_secret(dir, "secret", "join-secret");
-  coordinator_process coord(dir, 28800, 28801, secret);
+  coordinator_process coord(dir, 31800, 31801, secret);
   node_process n1(dir, "n1", coord.join_address(), secret);
   ASSERT_TRUE(eventually([&] { return coord.members() == 2; }, 20s));
   auto id = submit(coord, "{\"crawl\": {\"seeds\": [" + seeds_json(*site, hosts) +
@@ -300,11 +300,26 @@ TEST(cluster, a_node_joining_mid_crawl_takes_only_the_hosts_it_wins_and_nothing_
               hosts, n2_hosts.size(), all.size(), single.size(), total - all.size());
 }
 
+TEST(cluster, a_job_with_max_pages_ends_when_every_member_reached_its_cap) {
+  auto site = start_site(3, 60);
+  ASSERT_TRUE(site);
+  temp_dir dir;
+  auto secret = write_secret(dir, "secret", "max-pages-secret");
+  coordinator_process coord(dir, 31804, 31805, secret);
+  node_process n1(dir, "n1", coord.join_address(), secret);
+  ASSERT_TRUE(eventually([&] { return coord.members() == 2; }, 20s));
+  auto id = submit(coord, "{\"crawl\": {\"seeds\": [" + seeds_json(*site, 3) + "], \"max_pages\": 10}}");
+  ASSERT_EQ(id, "1");
+  EXPECT_TRUE(eventually([&] { return text_field(coord.get_json("/v1/jobs/1"), "state") == "finished"; }, 60s))
+    << "a capped cluster job never ended";
+  EXPECT_LE(field(coord.get_json("/v1/jobs/1"), "pages"), 10u);
+}
+
 TEST(cluster, a_node_with_the_wrong_secret_is_refused_and_exits_non_zero) {
   temp_dir dir;
   auto secret = write_secret(dir, "secret", "the-right-secret");
   auto wrong = write_secret(dir, "wrong", "the-wrong-secret");
-  coordinator_process coord(dir, 28792, 28793, secret);
+  coordinator_process coord(dir, 31792, 31793, secret);
   node_process bad(dir, "intruder", coord.join_address(), wrong);
   auto r = bad.proc().wait(30s);
   EXPECT_EQ(r.exit_code, 1) << r.err;

@@ -21,14 +21,14 @@ TEST(cluster, a_stranger_cannot_join_nor_send_urls_with_a_forged_token) {
   ASSERT_TRUE(site);
   temp_dir dir;
   write_text(dir / "secret", "stranger-test-secret\n");
-  coordinator_process coord(dir, 28796, 28797, dir / "secret");
+  coordinator_process coord(dir, 31796, 31797, dir / "secret");
   node_process n1(dir, "n1", coord.join_address(), dir / "secret");
   ASSERT_TRUE(eventually([&] { return coord.members() == 2; }, 20s));
 
   caf::actor_system_config cfg;
   actors::configure_cluster(cfg);
   caf::actor_system sys{cfg};
-  auto remote = sys.middleman().remote_actor("127.0.0.1", 28797);
+  auto remote = sys.middleman().remote_actor("127.0.0.1", 31797);
   ASSERT_TRUE(remote) << sys.render(remote.error());
   caf::scoped_actor self{sys};
 

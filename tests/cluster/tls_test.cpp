@@ -27,7 +27,7 @@ TEST(cluster, members_talk_tls_with_certificates_and_a_node_without_tls_cannot_j
   auto site = start_site(3, 20);
   ASSERT_TRUE(site);
   write_text(dir / "secret", "tls-test-secret\n");
-  coordinator_process coord(dir, 28802, 28803, dir / "secret", tls);
+  coordinator_process coord(dir, 31802, 31803, dir / "secret", tls);
   node_process n1(dir, "n1", coord.join_address(), dir / "secret", tls);
   ASSERT_TRUE(eventually([&] { return coord.members() == 2; }, 20s)) << "the TLS node did not join";
 
