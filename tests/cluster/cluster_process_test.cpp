@@ -199,7 +199,8 @@ void lose_a_node_mid_crawl(int sig, int http_port, int cluster_port) {
   EXPECT_NE(text_field(coord.get_json("/v1/jobs/1"), "state"), "finished") << "the kill did not land mid-crawl";
   ASSERT_TRUE(eventually([&] { return text_field(coord.get_json("/v1/jobs/1"), "state") == "finished"; }, 120s))
     << "state: " << text_field(coord.get_json("/v1/jobs/1"), "state");
-  auto departed = coord.get_json("/v1/cluster").find("departed");
+  auto cluster_status = coord.get_json("/v1/cluster");
+  auto departed = cluster_status.find("departed");
   ASSERT_TRUE(departed);
   EXPECT_EQ(departed->items.size(), 1u);
   EXPECT_EQ(survivor.stop().exit_code, 0);

@@ -40,7 +40,8 @@ TEST(cluster, members_talk_tls_with_certificates_and_a_node_without_tls_cannot_j
   // URLs crossed between the members over TLS (every member admits every seed and forwards
   // those of hosts it does not own), and every batch was acknowledged.
   std::uint64_t forwarded = 0, acked = 0;
-  for (const auto& m : coord.get_json("/v1/cluster").find("members")->items) {
+  auto cl = coord.get_json("/v1/cluster");
+  for (const auto& m : cl.find("members")->items) {
     forwarded += field(m, "forwarded");
     acked += field(m, "acked");
   }
