@@ -113,6 +113,8 @@ struct add_result {
 };
 
 class runtime;
+struct cluster_job_hook;  // actors/cluster.hpp: a job run as a cluster member
+struct cluster_tls;       // actors/cluster.hpp: certificates for TLS between members
 
 /// A job started by a runtime. Copyable; all methods are thread-safe and may block the caller
 /// for at most a few seconds (they talk to the job's actors), so call them from plain threads,
@@ -152,6 +154,10 @@ class runtime {
  public:
   /// `max_connections` >= 1: the global bound on requests in flight.
   explicit runtime(int max_connections);
+  /// `networked`: also loads CAF's middleman and the cluster's message types, so that an
+  /// actors::cluster (actors/cluster.hpp) can run on this runtime.
+  /// `tls` (networked only): members talk TLS (caf::openssl) with these certificates.
+  runtime(int max_connections, bool networked, const cluster_tls* tls = nullptr);
   /// Waits for every actor to end: cancel the jobs and wait for them first. A job whose requests
   /// outlived its stop grace keeps the destructor waiting up to the request timeout.
   ~runtime();
@@ -162,8 +168,13 @@ class runtime {
   result<job_handle> start_job(const conf::crawl_options& opts,
                                std::chrono::milliseconds stop_grace = std::chrono::seconds(5),
                                bool keep_events = false);
+  /// Same, as a member of a cluster crawl (`cluster` from actors::cluster; null: as above).
+  result<job_handle> start_job(const conf::crawl_options& opts, std::chrono::milliseconds stop_grace,
+                               bool keep_events, std::shared_ptr<cluster_job_hook> cluster);
 
   struct impl;
+  /// For actors/ only (the cluster spawns its actor in this runtime's actor system).
+  impl& internals() { return *impl_; }
 
  private:
   std::unique_ptr<impl> impl_;

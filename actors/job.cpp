@@ -33,6 +33,7 @@ struct job_state {
   bool finishing = false;
   // For the daemon's status (job_snapshot).
   caf::actor shared_semaphore;  // the runtime's global bound, or none
+  std::shared_ptr<cluster_job_hook> cluster;  // a cluster member's run of a job, or none
   bool paused = false;          // a pause may arrive before `run` spawned the queue
   std::map<std::string, std::uint64_t> hosts;
   latency_histogram latency;
@@ -204,8 +205,9 @@ void begin_stop(job_actor self) {
 caf::behavior job(job_actor self, conf::crawl_options opts, std::chrono::milliseconds grace,
                   std::shared_ptr<storage::store> db, std::shared_ptr<storage::frontier> fr,
                   std::shared_ptr<const parse::scope> scope, std::vector<url_task> seeds, bool keep_events,
-                  caf::actor shared_semaphore) {
+                  caf::actor shared_semaphore, std::shared_ptr<cluster_job_hook> cluster) {
   auto& st = self->state;
+  st.cluster = std::move(cluster);
   st.shared_semaphore = std::move(shared_semaphore);
   st.opts = std::move(opts);
   st.grace = grace;
@@ -245,6 +247,7 @@ caf::behavior job(job_actor self, conf::crawl_options opts, std::chrono::millise
       if (st.db)
         qc.cookies = st.jar;  // saved with each frontier batch (null with --no-cookies)
       qc.sitemap_probe = o.sitemap_probe;
+      qc.cluster = st.cluster;
       st.queue = spawn_queue(sys, st.limiter, self, std::move(st.frontier), std::move(qc));
       if (st.paused)
         self->send(st.queue, pause_atom::value);
@@ -422,9 +425,10 @@ caf::behavior job(job_actor self, conf::crawl_options opts, std::chrono::millise
 caf::actor spawn_job(caf::actor_system& sys, conf::crawl_options opts, std::chrono::milliseconds grace,
                      std::shared_ptr<storage::store> db, std::shared_ptr<storage::frontier> fr,
                      std::shared_ptr<const parse::scope> scope, std::vector<url_task> seeds,
-                     bool keep_events, caf::actor shared_semaphore) {
+                     bool keep_events, caf::actor shared_semaphore,
+                     std::shared_ptr<cluster_job_hook> cluster) {
   return sys.spawn(job, std::move(opts), grace, std::move(db), std::move(fr), std::move(scope),
-                   std::move(seeds), keep_events, std::move(shared_semaphore));
+                   std::move(seeds), keep_events, std::move(shared_semaphore), std::move(cluster));
 }
 
 }  // namespace crawld::actors

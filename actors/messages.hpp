@@ -29,6 +29,9 @@
 namespace crawld::storage {
 class frontier;
 }
+namespace crawld::actors {
+struct cluster_job_hook;  // actors/cluster_hook.hpp
+}
 
 namespace crawld::actors {
 
@@ -125,12 +128,13 @@ struct queue_stats {
   std::uint64_t frontier_bytes = 0;  ///< seen-set filter and per-host windows
   std::map<std::string, std::uint64_t> rejected;
   std::map<std::string, std::string> parked;  ///< host key -> why
+  std::uint64_t hosts = 0;  ///< hosts with URLs admitted here (cluster status)
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, queue_stats& x) {
   return f(caf::meta::type_name("queue_stats"), x.admitted, x.finished, x.queued, x.in_flight,
-           x.retries, x.rejected, x.parked, x.known, x.store_bytes, x.frontier_bytes);
+           x.retries, x.rejected, x.parked, x.known, x.store_bytes, x.frontier_bytes, x.hosts);
 }
 
 struct queue_config {
@@ -147,6 +151,9 @@ struct queue_config {
   /// The job's cookie jar when the crawl has a store: saved (meta "cookies") in the frontier's
   /// batch whenever it changed, so every committed page has its cookies on disk too.
   std::shared_ptr<fetch::cookie_jar> cookies;
+  /// Cluster member (docs/cluster.md): admit only hosts this member owns, hand the others to the
+  /// cluster actor, end only when it says so. Null: a crawl of its own.
+  std::shared_ptr<cluster_job_hook> cluster;
 };
 
 struct limiter_config {
@@ -193,7 +200,8 @@ caf::actor spawn_parser_pool(caf::actor_system& sys, int n, parser_config cfg, c
 caf::actor spawn_job(caf::actor_system& sys, conf::crawl_options opts, std::chrono::milliseconds grace,
                      std::shared_ptr<storage::store> db, std::shared_ptr<storage::frontier> fr,
                      std::shared_ptr<const parse::scope> scope, std::vector<url_task> seeds,
-                     bool keep_events, caf::actor shared_semaphore = {});
+                     bool keep_events, caf::actor shared_semaphore = {},
+                     std::shared_ptr<cluster_job_hook> cluster = nullptr);
 
 /// A job's inputs built from its options: the scope, the seeds as tasks, the open store and the
 /// frontier (in the store, or in a scratch store removed when the frontier is destroyed).
@@ -209,6 +217,12 @@ struct prepared_job {
 result<prepared_job> prepare_job(const conf::crawl_options& opts);
 /// `per_ip`: resolve each URL's host (in the fetcher's own thread) and pass the limiter's gate
 /// with the address (limiter_config::per_ip).
+/// The runtime's actor system (cluster.cpp spawns its actor there).
+caf::actor_system& system_of(runtime& rt);
+/// Loads CAF's middleman and registers every type that crosses nodes (cluster.cpp); called by a
+/// runtime built with networking, before its actor system starts.
+/// `tls`: also loads caf::openssl::manager with its certificate, key and CA file.
+void configure_cluster(caf::actor_system_config& cfg, const cluster_tls* tls = nullptr);
 caf::actor spawn_fetcher(caf::actor_system& sys, fetch::options opts,
                          std::shared_ptr<fetch::connection_pool> pool, int window, caf::actor queue,
                          caf::actor semaphore, caf::actor limiter, caf::actor parser, bool per_ip = false);

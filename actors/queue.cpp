@@ -16,6 +16,7 @@
 #include <deque>
 #include <unordered_map>
 
+#include "actors/cluster_hook.hpp"
 #include "actors/messages.hpp"
 #include "storage/frontier.hpp"
 
@@ -57,6 +58,10 @@ struct queue_state {
   bool failed = false;   // the frontier reported an error: the crawl stops
   bool timer = false;    // a commit tick is scheduled
   std::uint64_t cookies_staged = 0;  // cfg.cookies->changes() when the jar was last staged
+  // Cluster (cfg.cluster set): URLs for hosts other members own, sent to the cluster actor after
+  // each admission round; the crawl ends only after the coordinator said `cl_done`.
+  std::vector<url_task> outbox;
+  bool cluster_done = false;
 };
 
 using queue_actor = caf::stateful_actor<queue_state>*;
@@ -291,6 +296,10 @@ void admit_one(queue_actor self, url_task& t) {
   auto& st = self->state;
   if (!st.fr)
     return;
+  if (st.cfg.cluster && !st.cfg.cluster->view->is_local(t.host_key)) {
+    st.outbox.push_back(std::move(t));  // another member's host: forwarded (cluster.cpp)
+    return;
+  }
   auto key = t.host_key;
   if (st.cfg.max_pages_per_host > 0 && st.fr->admitted(key) >= st.cfg.max_pages_per_host) {
     auto k = st.fr->known(storage::request_key(t.url, t.request));
@@ -314,6 +323,11 @@ void admit_one(queue_actor self, url_task& t) {
 void admit(queue_actor self, std::vector<url_task>& tasks) {
   for (auto& t : tasks)
     admit_one(self, t);
+  auto& st = self->state;
+  if (!st.outbox.empty()) {
+    self->send(st.cfg.cluster->agent, cl_fwd_atom::value, st.cfg.cluster->job_id, std::move(st.outbox));
+    st.outbox.clear();
+  }
 }
 
 /// A resumed crawl: the hosts with URLs on disk get scheduled like newly admitted ones.
@@ -334,6 +348,8 @@ void check_end(queue_actor self) {
     return;
   bool nothing_left = !st.fr || st.fr->pending_total() == 0 || cap_reached(st);
   bool end = st.stats.in_flight == 0 && (st.stopping || nothing_left);
+  if (st.cfg.cluster && !st.stopping && !st.cluster_done)
+    end = false;  // other members may still send URLs: only the coordinator ends a cluster crawl
   if (st.stopping || end) {
     while (!st.waiting.empty()) {
       st.waiting.front().deliver(url_task{});
@@ -418,6 +434,7 @@ queue_stats snapshot(queue_actor self) {
     if (cap_reached(st) && s.queued > 0)
       s.rejected["max_pages"] += s.queued;  // known, left in the frontier by --max-pages
   }
+  s.hosts = st.hosts.size();
   return s;
 }
 
@@ -428,7 +445,55 @@ caf::behavior queue(queue_actor self, caf::actor limiter, caf::actor job,
   st.job = std::move(job);
   st.fr = std::move(fr);
   st.cfg = std::move(cfg);
+  if (st.cfg.cluster)
+    self->send(st.cfg.cluster->agent, cl_attach_atom::value, st.cfg.cluster->job_id,
+               caf::actor_cast<caf::actor>(self));
   return {
+    // A batch from another member (via the cluster actor): admitted, then committed before the
+    // reply, so the acknowledgement the sender gets means "durable here".
+    [self](cl_add_atom, std::vector<url_task>& tasks) -> caf::result<caf::ok_atom> {
+      auto& st = self->state;
+      if (st.ended || !st.fr)
+        return caf::ok_atom::value;  // the crawl is over here: nothing would fetch them
+      start(self);
+      admit(self, tasks);
+      if (st.fr && !check(self, st.fr->commit()))
+        return caf::make_error(caf::sec::runtime_error, "frontier write failed");
+      check_end(self);
+      return caf::ok_atom::value;
+    },
+    [self](cl_done_atom) {
+      self->state.cluster_done = true;
+      check_end(self);
+    },
+    // A member joined: the queued URLs of hosts it won leave this frontier (removed in the next
+    // batch) and go to the cluster actor, which forwards them. Requests in flight finish here.
+    [self](cl_rehome_atom) {
+      auto& st = self->state;
+      if (!st.cfg.cluster || !st.fr || st.ended)
+        return;
+      std::vector<url_task> moved;
+      for (auto& [key, h] : st.hosts) {
+        if (st.cfg.cluster->view->is_local(key))
+          continue;
+        h.robots_task = false;
+        while (st.fr) {
+          auto e = st.fr->pop(key);
+          if (!check(self, e) || !*e)
+            break;
+          auto t = to_task(std::move(**e));
+          check(self, st.fr->finish(to_entry(t), nullptr));
+          t.seq = 0;
+          t.attempt = 0;
+          moved.push_back(std::move(t));
+        }
+      }
+      if (!moved.empty()) {
+        schedule_commit(self);
+        self->send(st.cfg.cluster->agent, cl_fwd_atom::value, st.cfg.cluster->job_id, std::move(moved));
+      }
+      check_end(self);
+    },
     // Seeds; replies once admitted so the job starts fetchers after the frontier has work.
     [self](add_atom, std::vector<url_task>& tasks) {
       if (self->state.ended)

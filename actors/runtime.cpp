@@ -112,13 +112,17 @@ caf::behavior keeper(caf::event_based_actor* self, std::shared_ptr<job_handle::i
 
 }  // namespace
 
-runtime::runtime(int max_connections) : impl_(std::make_unique<impl>()) {
+runtime::runtime(int max_connections) : runtime(max_connections, false) {}
+
+runtime::runtime(int max_connections, bool networked, const cluster_tls* tls) : impl_(std::make_unique<impl>()) {
   // An idle CAF worker polls its queue 100 times, then 500 times with a 50 us sleep between,
   // before it blocks on its condition variable. Our actors go idle between every few messages
   // (the fetchers are detached threads), so workers spent much of a crawl in those sleeps and
   // the context switches they cost. Skipping the sleeping polls (an enqueue wakes a blocked
   // worker) took crawl CPU down 10-25% on the bench web (docs/architecture.md, "Measured").
   impl_->cfg.set("work-stealing.moderate-poll-attempts", std::size_t{0});
+  if (networked)
+    configure_cluster(impl_->cfg, tls);
   impl_->sys = std::make_unique<caf::actor_system>(impl_->cfg);
   impl_->semaphore = spawn_semaphore(*impl_->sys, std::max(1, max_connections));
 }
@@ -138,8 +142,15 @@ runtime::~runtime() {
   impl_->sys.reset();  // waits for every actor (fetchers may finish a blocked request first)
 }
 
+caf::actor_system& system_of(runtime& rt) { return *rt.internals().sys; }
+
 result<job_handle> runtime::start_job(const conf::crawl_options& opts, std::chrono::milliseconds stop_grace,
                                       bool keep_events) {
+  return start_job(opts, stop_grace, keep_events, nullptr);
+}
+
+result<job_handle> runtime::start_job(const conf::crawl_options& opts, std::chrono::milliseconds stop_grace,
+                                      bool keep_events, std::shared_ptr<cluster_job_hook> cluster) {
   auto pj = prepare_job(opts);
   if (!pj)
     return pj.err();
@@ -148,7 +159,7 @@ result<job_handle> runtime::start_job(const conf::crawl_options& opts, std::chro
   h->last.latency.counts.assign(latency_histogram::bounds().size() + 1, 0);
   h->job = spawn_job(*impl_->sys, std::move(pj->opts), stop_grace, std::move(pj->db), std::move(pj->frontier),
                      std::move(pj->scope),
-                     std::move(pj->seeds), keep_events, impl_->semaphore);
+                     std::move(pj->seeds), keep_events, impl_->semaphore, std::move(cluster));
   if (pj->warc)  // enqueued before the keeper exists, so before its `run`
     caf::anon_send(h->job, warc_atom::value, std::move(pj->warc));
   {

@@ -8,6 +8,7 @@
 #include "app/commands.hpp"
 #include "app/export_cmd.hpp"
 #include "app/robots_cmd.hpp"
+#include "app/node.hpp"
 #include "app/serve.hpp"
 #include "conf/job_file.hpp"
 #include "conf/seed_request.hpp"
@@ -173,6 +174,28 @@ int main(int argc, char** argv) {
   std::string serve_config;
   auto* serve = cli.add_subcommand("serve", "Run the crawl daemon: HTTP control API, metrics, status page (docs/api.md)");
   serve->add_option("--config", serve_config, "Daemon config file (TOML; see deploy/crawld.toml)")->required();
+  serve_cluster_flags serve_cluster;
+  serve->add_option("--cluster-listen", serve_cluster.listen,
+                    "Coordinate a cluster: accept members on ADDR:PORT (docs/cluster.md)");
+  serve->add_option("--cluster-secret-file", serve_cluster.secret_file,
+                    "File whose first line is the shared cluster secret (else cluster_secret_file in the config)");
+  serve->add_option("--cluster-name", serve_cluster.name, "This coordinator's member name")
+    ->capture_default_str();
+  serve->add_option("--cluster-cert", serve_cluster.cert, "TLS between members: this member's certificate (PEM)");
+  serve->add_option("--cluster-key", serve_cluster.key, "TLS between members: its private key (PEM)");
+  serve->add_option("--cluster-ca", serve_cluster.ca, "TLS between members: the CA that signed every member (PEM)");
+
+  // node
+  std::string node_join, node_name, node_config;
+  auto* node = cli.add_subcommand("node", "Join a cluster coordinator and crawl its jobs (docs/cluster.md)");
+  node->add_option("--join", node_join, "The coordinator's ADDR:PORT (its --cluster-listen)")->required();
+  node->add_option("--name", node_name, "This member's name, unique in the cluster")->required();
+  node->add_option("--config", node_config, "Node config (TOML: state_dir, cluster_secret_file, max_connections, log_file)")
+    ->required();
+  std::string node_cert, node_key, node_ca;
+  node->add_option("--cluster-cert", node_cert, "TLS to the cluster: this node's certificate (PEM)");
+  node->add_option("--cluster-key", node_key, "TLS to the cluster: its private key (PEM)");
+  node->add_option("--cluster-ca", node_ca, "TLS to the cluster: the CA that signed every member (PEM)");
 
   // resume
   std::string resume_db;
@@ -373,7 +396,9 @@ int main(int argc, char** argv) {
     return cmd_crawl(std::move(job.options), jf);
   }
   if (*serve)
-    return cmd_serve(serve_config);
+    return serve_cluster.listen.empty() ? cmd_serve(serve_config) : cmd_serve(serve_config, serve_cluster);
+  if (*node)
+    return cmd_node(node_join, node_name, node_config, node_cert, node_key, node_ca);
   if (*stats)
     return cmd_stats(stats_db, stats_top);
   if (*resume)

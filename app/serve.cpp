@@ -30,8 +30,10 @@
 
 #include <httplib.h>
 
+#include "actors/cluster.hpp"
 #include "actors/engine.hpp"
 #include "app/commands.hpp"
+#include "app/node.hpp"
 #include "conf/daemon_config.hpp"
 #include "conf/job_file.hpp"
 #include "conf/json.hpp"
@@ -226,8 +228,27 @@ std::string error_json(const std::string& msg) { return "{\"error\":" + conf::qu
 
 class daemon {
  public:
-  daemon(conf::daemon_config cfg, std::string token, logger& log)
-      : cfg_(std::move(cfg)), token_(std::move(token)), log_(log), rt_(cfg_.max_connections) {}
+  daemon(conf::daemon_config cfg, std::string token, logger& log, bool networked = false,
+         const actors::cluster_tls* tls = nullptr)
+      : cfg_(std::move(cfg)), token_(std::move(token)), log_(log), rt_(cfg_.max_connections, networked, tls),
+        tls_(tls != nullptr) {}
+
+  /// Makes this daemon a cluster coordinator (before load_jobs). Error: one line.
+  result<std::uint16_t> coordinate(const std::string& host, std::uint16_t port, const std::string& secret,
+                                   const std::string& name) {
+    actors::cluster_options co;
+    co.name = name;
+    co.secret = secret;
+    co.host = host;
+    co.port = port;
+    co.tls = tls_;
+    auto c = actors::cluster::coordinate(rt_, co);
+    if (!c)
+      return c.err();
+    cluster_ = std::move(*c);
+    cluster_name_ = name;
+    return cluster_->port();
+  }
 
   std::string jobs_dir() const { return cfg_.state_dir + "/jobs"; }
 
@@ -374,7 +395,12 @@ class daemon {
       err = v.message();
       return false;
     }
-    auto h = rt_.start_job(o);
+    std::shared_ptr<actors::cluster_job_hook> hook;
+    if (cluster_) {
+      o.user_agent += " crawld-node/" + cluster_name_;
+      hook = cluster_->start_job(e->id, spec, o.seeds);
+    }
+    auto h = rt_.start_job(o, std::chrono::seconds(5), false, hook);
     if (!h) {
       err = h.message();
       return false;
@@ -398,6 +424,13 @@ class daemon {
 
   void watch() {
     while (!stopping_.load()) {
+      while (cluster_) {
+        auto ev = cluster_->next_event(std::chrono::milliseconds(0));
+        if (!ev)
+          break;
+        if (ev->what == actors::cluster_event::kind::member_down)
+          log_.line("cluster member " + ev->node + " is gone: its hosts moved, seeds re-sent");
+      }
       for (auto& e : entries()) {
         if (!e->handle || e->persisted_end)
           continue;
@@ -543,6 +576,8 @@ class daemon {
     } else {
       e->user_cancelled = true;
       e->handle->cancel();
+      if (cluster_)
+        cluster_->cancel_job(e->id);
     }
     log_.line("job " + id + " " + action);
     reply(res, 200, job_json(*e));
@@ -675,6 +710,62 @@ class daemon {
     o << "crawld_fetch_latency_seconds_bucket{le=\"+Inf\"} " << cum << '\n';
     o << "crawld_fetch_latency_seconds_sum " << sum << '\n';
     o << "crawld_fetch_latency_seconds_count " << count << '\n';
+    if (cluster_)
+      o << cluster_metrics();
+    return o.str();
+  }
+
+  // ---- cluster (docs/cluster.md) ----
+
+  std::string cluster_json() {
+    auto s = cluster_->status();
+    std::ostringstream o;
+    o << "{\"self\":" << conf::quote(s.self) << ",\"members\":[";
+    for (std::size_t i = 0; i < s.members.size(); ++i) {
+      const auto& m = s.members[i];
+      o << (i ? "," : "") << "{\"name\":" << conf::quote(m.name) << ",\"coordinator\":" << (m.self ? "true" : "false")
+        << ",\"pages\":" << m.pages << ",\"pages_per_second\":" << num(m.pages_per_second)
+        << ",\"hosts\":" << m.hosts << ",\"queued\":" << m.queued << ",\"in_flight\":" << m.in_flight
+        << ",\"forwarded\":" << m.forwarded << ",\"acked\":" << m.acked << ",\"received\":" << m.received
+        << ",\"rejected_batches\":" << m.rejected_batches << ",\"idle\":" << (m.idle ? "true" : "false") << "}";
+    }
+    o << "],\"departed\":[";
+    for (std::size_t i = 0; i < s.departed.size(); ++i)
+      o << (i ? "," : "") << conf::quote(s.departed[i]);
+    o << "],\"rejected_joins\":" << s.rejected_joins << "}";
+    return o.str();
+  }
+
+  std::string cluster_metrics() {
+    auto s = cluster_->status();
+    std::ostringstream o;
+    auto family = [&](const char* name, const char* type, const char* help) {
+      o << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
+    };
+    family("crawld_cluster_members", "gauge", "Live cluster members, this coordinator included.");
+    o << "crawld_cluster_members " << s.members.size() << '\n';
+    family("crawld_cluster_departed_total", "counter", "Members that died or left.");
+    o << "crawld_cluster_departed_total " << s.departed.size() << '\n';
+    family("crawld_cluster_rejected_joins_total", "counter", "Joins refused (wrong secret or name taken).");
+    o << "crawld_cluster_rejected_joins_total " << s.rejected_joins << '\n';
+    auto per_node = [&](const char* name, const char* type, const char* help, auto get) {
+      family(name, type, help);
+      for (const auto& m : s.members)
+        o << name << "{node=\"" << m.name << "\"} " << get(m) << '\n';
+    };
+    using ms = actors::cluster_member_status;
+    per_node("crawld_cluster_node_pages", "gauge", "URLs finished by the member in its newest polled job.",
+             [](const ms& m) { return m.pages; });
+    per_node("crawld_cluster_node_pages_per_second", "gauge", "Pages per second of the member over the last poll.",
+             [](const ms& m) { return num(m.pages_per_second); });
+    per_node("crawld_cluster_node_hosts", "gauge", "Hosts with URLs admitted on the member.",
+             [](const ms& m) { return m.hosts; });
+    per_node("crawld_cluster_node_forwarded_urls", "gauge", "URLs the member sent to other members.",
+             [](const ms& m) { return m.forwarded; });
+    per_node("crawld_cluster_node_acked_urls", "gauge", "Forwarded URLs acknowledged as durable by their receiver.",
+             [](const ms& m) { return m.acked; });
+    per_node("crawld_cluster_node_received_urls", "gauge", "URLs the member received and committed.",
+             [](const ms& m) { return m.received; });
     return o.str();
   }
 
@@ -709,6 +800,11 @@ class daemon {
     svr_.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
       res.set_content(metrics(), "text/plain; version=0.0.4; charset=utf-8");
     });
+    svr_.Get("/v1/cluster", [this](const httplib::Request&, httplib::Response& res) {
+      if (!cluster_)
+        return reply(res, 404, error_json("this daemon is not a cluster coordinator (--cluster-listen)"));
+      reply(res, 200, cluster_json());
+    });
     svr_.Get("/v1/jobs", [this](const httplib::Request&, httplib::Response& res) {
       std::string out = "{\"jobs\":[";
       bool first = true;
@@ -742,6 +838,9 @@ class daemon {
   std::string token_;
   logger& log_;
   actors::runtime rt_;
+  std::unique_ptr<actors::cluster> cluster_;  // declared after rt_: destroyed before it
+  std::string cluster_name_;
+  bool tls_ = false;
   httplib::Server svr_;
   std::thread http_, watcher_;
   std::mutex m_;
@@ -754,13 +853,41 @@ class daemon {
 
 }  // namespace
 
-int cmd_serve(const std::string& config_path) {
+int cmd_serve(const std::string& config_path) { return cmd_serve(config_path, serve_cluster_flags{}); }
+
+int cmd_serve(const std::string& config_path, const serve_cluster_flags& cluster) {
   auto loaded = conf::load_daemon_config(config_path);
   for (const auto& e : loaded.errors)
     print_error(conf::to_string(e));
   if (!loaded.ok())
     return 2;
   auto cfg = loaded.config;
+  std::optional<std::pair<std::string, std::uint16_t>> cluster_addr;
+  std::string cluster_secret;
+  if (!cluster.listen.empty()) {
+    auto a = parse_host_port(cluster.listen);
+    if (!a) {
+      print_error("--cluster-listen: " + a.message());
+      return 2;
+    }
+    cluster_addr = *a;
+    auto path = !cluster.secret_file.empty() ? cluster.secret_file : cfg.cluster_secret_file;
+    if (path.empty()) {
+      print_error("--cluster-listen needs a cluster secret: --cluster-secret-file or cluster_secret_file in the config");
+      return 2;
+    }
+    auto s = load_cluster_secret(path);
+    if (!s) {
+      print_error(s.message());
+      return 1;
+    }
+    cluster_secret = *s;
+    if (auto t = check_cluster_tls(cluster.cert, cluster.key, cluster.ca); !t) {
+      print_error(t.message());
+      return 2;
+    }
+  }
+  actors::cluster_tls tls{cluster.cert, cluster.key, cluster.ca};
 
   // Signals are taken by sigwait in this thread; block them before any thread starts.
   sigset_t set;
@@ -821,10 +948,18 @@ int cmd_serve(const std::string& config_path) {
 
   int rc = 0;
   {
-    daemon d(cfg, token, log);
+    daemon d(cfg, token, log, cluster_addr.has_value(), cluster.cert.empty() ? nullptr : &tls);
     if (!d.bind()) {
       print_error("cannot listen on " + cfg.listen + ":" + std::to_string(cfg.port) + " (address in use or not local)");
       return 1;
+    }
+    if (cluster_addr) {
+      auto p = d.coordinate(cluster_addr->first, cluster_addr->second, cluster_secret, cluster.name);
+      if (!p) {
+        print_error(p.message());
+        return 1;
+      }
+      log.line("cluster coordinator " + cluster.name + " listening on " + cluster_addr->first + ":" + std::to_string(*p));
     }
     d.load_jobs();
     d.run_in_background();

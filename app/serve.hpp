@@ -13,6 +13,16 @@ namespace crawld::app {
 /// (port taken, state directory unwritable, non-loopback address without a token).
 int cmd_serve(const std::string& config_path);
 
+/// `crawld serve --cluster-listen ADDR:PORT`: the daemon also coordinates a cluster (and crawls
+/// as one of its members); docs/cluster.md.
+struct serve_cluster_flags {
+  std::string listen;       ///< ADDR:PORT; empty: no cluster
+  std::string secret_file;  ///< overrides the config's cluster_secret_file
+  std::string name = "coordinator";
+  std::string cert, key, ca;  ///< TLS between members (all three, or none)
+};
+int cmd_serve(const std::string& config_path, const serve_cluster_flags& cluster);
+
 /// The status page served at `/` (self-contained HTML, CSS and JS; status_page.cpp).
 const std::string& status_page_html();
 

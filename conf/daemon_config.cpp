@@ -19,7 +19,7 @@ namespace {
 const std::vector<std::string_view>& known_keys() {
   static const std::vector<std::string_view> k = {"listen",    "port",       "state_dir",       "log_file",
                                                   "token_file", "token_env", "max_connections", "max_body_kib",
-                                                  "max_jobs"};
+                                                  "max_jobs", "cluster_secret_file"};
   return k;
 }
 
@@ -97,6 +97,8 @@ daemon_config_load load_daemon_config_string(std::string_view text, const std::s
       } else if (key == "max_body_kib") {
         if (auto p = integer(key, v, 1, 1 << 20))
           c.max_body_bytes = static_cast<std::size_t>(*p) * 1024;
+      } else if (key == "cluster_secret_file") {
+        str(key, v, c.cluster_secret_file);
       } else if (key == "max_jobs") {
         if (auto p = integer(key, v, 1, 100000))
           c.max_jobs = static_cast<int>(*p);

@@ -22,6 +22,9 @@ struct daemon_config {
   int max_connections = 256;         ///< requests in flight over all jobs
   std::size_t max_body_bytes = 1u << 20;  ///< request bodies above are refused (413)
   int max_jobs = 64;                 ///< jobs running (or paused) at once; more submissions are refused
+  /// Cluster (docs/cluster.md): the shared secret, first line of this file. `crawld node` needs
+  /// it; `crawld serve --cluster-listen` takes it from here unless --cluster-secret-file is given.
+  std::string cluster_secret_file;
 };
 
 struct daemon_config_load {

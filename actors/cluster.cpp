@@ -1,0 +1,910 @@
+// The cluster actor: one per crawld process of a cluster (docs/cluster.md). It owns the member
+// list, forwards URLs admitted for other members' hosts in acknowledged batches, keeps every
+// forwarded URL until the cluster ends (to re-send it when its receiver dies), and on the
+// coordinator checks joins, monitors members, sends jobs and ends them at quiescence.
+//
+// It runs on the cooperative scheduler: it does no blocking call (the frontier's RocksDB writes
+// happen in the detached queue actors; publish/remote_actor run on the caller's thread in
+// cluster::coordinate / cluster::join).
+#include "actors/cluster.hpp"
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <fstream>
+#include <mutex>
+#include <set>
+
+#include <caf/io/all.hpp>
+#include <caf/openssl/all.hpp>
+
+#include "actors/cluster_hook.hpp"
+#include "actors/messages.hpp"
+
+namespace crawld::actors {
+
+// ---- remote message types ---------------------------------------------------------------------
+
+/// A member as the coordinator announces it: name, the token its batches must carry, its actor.
+struct cluster_member {
+  std::string name, token;
+  caf::actor handle;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, cluster_member& x) {
+  return f(caf::meta::type_name("crawld_cluster_member"), x.name, x.token, x.handle);
+}
+
+/// A member's answer to the coordinator's poll for one job.
+struct cluster_report {
+  std::string name;
+  bool attached = false;  ///< the job runs here
+  bool idle = false;      ///< nothing queued, in flight, waiting to be sent or unacknowledged
+  std::uint64_t pages = 0, queued = 0, in_flight = 0, hosts = 0;
+  std::uint64_t forwarded = 0, acked = 0, received = 0, rejected_batches = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, cluster_report& x) {
+  return f(caf::meta::type_name("crawld_cluster_report"), x.name, x.attached, x.idle, x.pages, x.queued,
+           x.in_flight, x.hosts, x.forwarded, x.acked, x.received, x.rejected_batches);
+}
+
+using cl_join_atom = caf::atom_constant<caf::atom("cljoin")>;
+using cl_members_atom = caf::atom_constant<caf::atom("clmembers")>;
+using cl_job_atom = caf::atom_constant<caf::atom("cljob")>;
+using cl_batch_atom = caf::atom_constant<caf::atom("clbatch")>;
+using cl_ack_atom = caf::atom_constant<caf::atom("clack")>;
+using cl_poll_atom = caf::atom_constant<caf::atom("clpoll")>;
+using cl_finish_atom = caf::atom_constant<caf::atom("clfinish")>;
+using cl_leave_atom = caf::atom_constant<caf::atom("clleave")>;
+using cl_start_atom = caf::atom_constant<caf::atom("clstart")>;
+using cl_tick_atom = caf::atom_constant<caf::atom("cltick")>;
+using cl_flush_atom = caf::atom_constant<caf::atom("clflush")>;
+using cl_cancel_atom = caf::atom_constant<caf::atom("clcancel")>;
+
+void configure_cluster(caf::actor_system_config& cfg, const cluster_tls* tls) {
+  cfg.load<caf::io::middleman>();
+  if (tls) {
+    cfg.load<caf::openssl::manager>();
+    cfg.openssl_certificate = tls->cert;
+    cfg.openssl_key = tls->key;
+    cfg.openssl_cafile = tls->ca;
+  }
+  cfg.add_message_type<url_task>("crawld_url_task");
+  cfg.add_message_type<std::vector<url_task>>("std::vector<crawld_url_task>");
+  cfg.add_message_type<cluster_member>("crawld_cluster_member");
+  cfg.add_message_type<std::vector<cluster_member>>("std::vector<crawld_cluster_member>");
+  cfg.add_message_type<cluster_report>("crawld_cluster_report");
+}
+
+namespace {
+
+using steady = std::chrono::steady_clock;
+
+constexpr std::size_t batch_urls = 256;                   // a batch is sent when this full
+constexpr auto batch_linger = std::chrono::milliseconds(5);  // or after this long
+constexpr std::size_t batch_window = 8;                   // unacknowledged batches per target
+constexpr auto batch_timeout = std::chrono::seconds(30);
+
+/// Constant-time comparison (time depends only on the lengths).
+bool same_secret(const std::string& a, const std::string& b) {
+  std::size_t n = std::max(a.size(), b.size());
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  for (std::size_t i = 0; i < n; ++i) {
+    unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
+    unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
+    diff |= static_cast<unsigned char>(x ^ y);
+  }
+  return diff == 0;
+}
+
+std::string random_hex(std::size_t bytes) {
+  std::ifstream in("/dev/urandom", std::ios::binary);
+  std::string raw(bytes, '\0');
+  in.read(raw.data(), static_cast<std::streamsize>(bytes));
+  static const char* hex = "0123456789abcdef";
+  std::string t;
+  for (unsigned char c : raw) {
+    t += hex[c >> 4];
+    t += hex[c & 15];
+  }
+  return t;
+}
+
+}  // namespace
+
+/// State shared by the actor and the cluster object (plain threads): events and status.
+struct cluster_shared {
+  std::mutex m;
+  std::condition_variable cv;
+  std::deque<cluster_event> events;
+  cluster_status status;
+
+  void push(cluster_event e) {
+    std::lock_guard<std::mutex> g(m);
+    events.push_back(std::move(e));
+    cv.notify_all();
+  }
+};
+
+namespace {
+
+/// One job's forwarding state in this process.
+struct fwd_job {
+  caf::actor queue;  // once attached
+  std::map<std::string, std::vector<url_task>> outbox;  // target -> not yet sent
+  std::map<std::string, std::vector<url_task>> log;     // target -> acknowledged (re-sent if it dies)
+  struct batch {
+    std::string target;
+    std::vector<url_task> tasks;
+  };
+  std::map<std::uint64_t, batch> unacked;
+  std::map<std::string, std::size_t> outstanding;  // target -> unacknowledged batches
+  struct parked_batch {
+    caf::response_promise rp;
+    std::uint64_t id;
+    std::vector<url_task> tasks;
+  };
+  std::vector<parked_batch> parked;  // received before the job's queue attached
+  std::uint64_t forwarded = 0, acked = 0, received = 0;
+  bool flush_scheduled = false;
+  bool done = false;  // the coordinator ended the job
+};
+
+/// The coordinator's view of one job.
+struct coord_job {
+  std::string spec;
+  std::vector<std::string> seeds;
+  bool finished = false;
+  bool polling = false;
+  std::string prev_signature;
+  bool prev_quiet = false;
+};
+
+struct agent_state {
+  std::string self_name, secret, token;
+  bool coordinator = false;
+  std::chrono::milliseconds poll_every{200};
+  caf::actor coord;                     // node: the coordinator's actor
+  std::vector<cluster_member> members;  // sorted by name; includes this process
+  std::shared_ptr<cluster_view> view;
+  std::shared_ptr<cluster_shared> sh;
+  std::map<std::string, fwd_job> jobs;
+  std::uint64_t next_batch = 1;
+  std::uint64_t rejected_batches = 0;
+  // Coordinator only.
+  std::map<std::string, coord_job> cjobs;
+  std::map<caf::actor_addr, std::string> monitored;
+  std::uint64_t rejected_joins = 0;
+  std::vector<std::string> departed;
+  std::map<std::string, std::pair<std::uint64_t, steady::time_point>> last_pages;  // for rates
+  std::map<std::string, double> rates;
+};
+
+using agent_actor = caf::stateful_actor<agent_state>*;
+
+const cluster_member* find_member(const agent_state& st, const std::string& name) {
+  for (const auto& m : st.members)
+    if (m.name == name)
+      return &m;
+  return nullptr;
+}
+
+std::vector<std::string> member_names(const agent_state& st) {
+  std::vector<std::string> v;
+  for (const auto& m : st.members)
+    v.push_back(m.name);
+  return v;
+}
+
+void flush(agent_actor self, const std::string& job_id, const std::string& target);
+
+void schedule_flush(agent_actor self, const std::string& job_id) {
+  auto& j = self->state.jobs[job_id];
+  if (j.flush_scheduled)
+    return;
+  j.flush_scheduled = true;
+  self->delayed_send(self, batch_linger, cl_flush_atom::value, job_id);
+}
+
+/// Admits tasks into this process's run of the job (its queue dedups and may forward again).
+void admit_local(agent_actor self, const std::string& job_id, std::vector<url_task> tasks) {
+  auto& j = self->state.jobs[job_id];
+  if (tasks.empty() || !j.queue)
+    return;
+  self->request(j.queue, std::chrono::seconds(60), cl_add_atom::value, std::move(tasks))
+    .then([](caf::ok_atom) {}, [](caf::error&) {});
+}
+
+/// Sends each task to its host's owner under the current member list (or admits it here).
+/// `now`: full batches go at once; else everything waits for the next flush tick.
+void route(agent_actor self, const std::string& job_id, std::vector<url_task> tasks, bool now = true) {
+  auto& st = self->state;
+  auto& j = st.jobs[job_id];
+  std::vector<url_task> local;
+  std::set<std::string> targets;
+  for (auto& t : tasks) {
+    auto owner = st.view->owner(t.host_key);
+    if (owner == st.self_name) {
+      local.push_back(std::move(t));
+    } else {
+      j.outbox[owner].push_back(std::move(t));
+      targets.insert(owner);
+    }
+  }
+  admit_local(self, job_id, std::move(local));
+  if (!now)
+    return;
+  for (const auto& t : targets)
+    if (j.outbox[t].size() >= batch_urls)
+      flush(self, job_id, t);
+  schedule_flush(self, job_id);
+}
+
+void on_batch_failed(agent_actor self, const std::string& job_id, std::uint64_t id) {
+  auto& j = self->state.jobs[job_id];
+  auto it = j.unacked.find(id);
+  if (it == j.unacked.end() || j.done)
+    return;  // already re-routed (its target died), or the job is over
+  auto b = std::move(it->second);
+  j.unacked.erase(it);
+  if (j.outstanding[b.target] > 0)
+    --j.outstanding[b.target];
+  // Try again (same target if still a member, else its hosts' new owners): the receiver dedups.
+  route(self, job_id, std::move(b.tasks), false);
+  if (!j.flush_scheduled) {
+    j.flush_scheduled = true;
+    self->delayed_send(self, std::chrono::milliseconds(200), cl_flush_atom::value, job_id);
+  }
+}
+
+/// Sends the target's waiting URLs in batches of up to batch_urls, at most batch_window
+/// unacknowledged; each stays in `unacked` until the receiver's acknowledgement.
+void flush(agent_actor self, const std::string& job_id, const std::string& target) {
+  auto& st = self->state;
+  auto& j = st.jobs[job_id];
+  auto& box = j.outbox[target];
+  const auto* m = find_member(st, target);
+  if (!m || j.done)
+    return;  // not a member (any more): apply_members re-routes
+  while (!box.empty() && j.outstanding[target] < batch_window) {
+    std::size_t n = std::min(batch_urls, box.size());
+    std::vector<url_task> tasks(std::make_move_iterator(box.begin()), std::make_move_iterator(box.begin() + n));
+    box.erase(box.begin(), box.begin() + n);
+    auto id = st.next_batch++;
+    j.unacked[id] = fwd_job::batch{target, tasks};
+    ++j.outstanding[target];
+    j.forwarded += n;
+    self->request(m->handle, batch_timeout, cl_batch_atom::value, job_id, st.self_name, st.token, id, std::move(tasks))
+      .then(
+        [self, job_id](cl_ack_atom, std::uint64_t acked_id) {
+          auto& j = self->state.jobs[job_id];
+          auto it = j.unacked.find(acked_id);
+          if (it == j.unacked.end())
+            return;
+          auto& b = it->second;
+          j.acked += b.tasks.size();
+          auto target = b.target;
+          auto& lg = j.log[target];
+          std::move(b.tasks.begin(), b.tasks.end(), std::back_inserter(lg));
+          j.unacked.erase(it);
+          if (j.outstanding[target] > 0)
+            --j.outstanding[target];
+          flush(self, job_id, target);
+        },
+        [self, job_id, id](caf::error&) { on_batch_failed(self, job_id, id); });
+  }
+}
+
+void flush_all(agent_actor self, const std::string& job_id) {
+  auto& j = self->state.jobs[job_id];
+  std::vector<std::string> targets;
+  for (auto& [t, box] : j.outbox)
+    if (!box.empty())
+      targets.push_back(t);
+  for (const auto& t : targets)
+    flush(self, job_id, t);
+}
+
+/// A new member list: the view changes; everything forwarded to a member that is gone (waiting,
+/// unacknowledged or acknowledged) goes to its hosts' new owners.
+void apply_members(agent_actor self, std::vector<cluster_member> members) {
+  auto& st = self->state;
+  std::sort(members.begin(), members.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  std::set<std::string> now;
+  for (const auto& m : members)
+    now.insert(m.name);
+  std::vector<std::string> gone;
+  for (const auto& m : st.members)
+    if (!now.count(m.name))
+      gone.push_back(m.name);
+  bool joined = false;
+  for (const auto& m : members)
+    joined = joined || !find_member(st, m.name);
+  st.members = std::move(members);
+  if (const auto* me = find_member(st, st.self_name))
+    st.token = me->token;
+  st.view->set(member_names(st));
+  {
+    std::lock_guard<std::mutex> g(st.sh->m);
+    auto& s = st.sh->status;
+    std::vector<cluster_member_status> ms;
+    for (const auto& m : st.members) {
+      cluster_member_status c;
+      for (const auto& old : s.members)
+        if (old.name == m.name)
+          c = old;
+      c.name = m.name;
+      c.self = m.name == st.self_name;
+      ms.push_back(c);
+    }
+    s.members = std::move(ms);
+    for (const auto& g2 : gone)
+      s.departed.push_back(g2);
+  }
+  if (joined)
+    for (auto& [job_id, j] : st.jobs)
+      if (j.queue)
+        self->send(j.queue, cl_rehome_atom::value);  // hosts the newcomer won leave our frontier
+  if (gone.empty())
+    return;
+  for (auto& [job_id, j] : st.jobs) {
+    std::vector<url_task> again;
+    for (const auto& g : gone) {
+      for (auto* v : {&j.outbox[g], &j.log[g]}) {
+        std::move(v->begin(), v->end(), std::back_inserter(again));
+        v->clear();
+      }
+      j.outstanding.erase(g);
+    }
+    for (auto it = j.unacked.begin(); it != j.unacked.end();) {
+      if (std::find(gone.begin(), gone.end(), it->second.target) != gone.end()) {
+        std::move(it->second.tasks.begin(), it->second.tasks.end(), std::back_inserter(again));
+        it = j.unacked.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    if (!again.empty())
+      route(self, job_id, std::move(again));
+  }
+}
+
+/// This process's report for a job (asks its queue for the figures).
+caf::result<cluster_report> report(agent_actor self, const std::string& job_id) {
+  auto& st = self->state;
+  auto it = st.jobs.find(job_id);
+  if (it == st.jobs.end() || !it->second.queue) {
+    cluster_report r;
+    r.name = st.self_name;
+    return r;
+  }
+  auto rp = self->make_response_promise<cluster_report>();
+  self->request(it->second.queue, std::chrono::seconds(5), stats_atom::value)
+    .then(
+      [self, rp, job_id](queue_stats& qs) mutable {
+        auto& st = self->state;
+        auto& j = st.jobs[job_id];
+        cluster_report r;
+        r.name = st.self_name;
+        r.attached = true;
+        bool boxes_empty = std::all_of(j.outbox.begin(), j.outbox.end(), [](const auto& kv) { return kv.second.empty(); });
+        // URLs left queued by a reached max_pages (the queue then reports them as rejected
+        // "max_pages") will never be fetched: they do not keep the member busy.
+        bool capped = qs.rejected.count("max_pages") > 0;
+        r.idle = (qs.queued == 0 || capped) && qs.in_flight == 0 && boxes_empty && j.unacked.empty() &&
+                 j.parked.empty();
+        r.pages = qs.finished;
+        r.queued = qs.queued;
+        r.in_flight = qs.in_flight;
+        r.hosts = qs.hosts;
+        r.forwarded = j.forwarded;
+        r.acked = j.acked;
+        r.received = j.received;
+        r.rejected_batches = st.rejected_batches;
+        rp.deliver(std::move(r));
+      },
+      [self, rp](caf::error&) mutable {
+        // The job's queue is gone (the job ended here): nothing more will happen here.
+        cluster_report r;
+        r.name = self->state.self_name;
+        r.attached = true;
+        r.idle = true;
+        rp.deliver(std::move(r));
+      });
+  return rp;
+}
+
+void broadcast_members(agent_actor self) {
+  auto& st = self->state;
+  for (const auto& m : st.members)
+    if (m.name != st.self_name)
+      self->send(m.handle, cl_members_atom::value, st.members);
+}
+
+void finish_job(agent_actor self, const std::string& job_id) {
+  auto& j = self->state.jobs[job_id];
+  j.done = true;
+  if (j.queue)
+    self->send(j.queue, cl_done_atom::value);
+}
+
+/// Coordinator: seeds of every running job admitted again (after a member died: the hosts it
+/// owned now belong to others, who may never have seen their seeds).
+void reseed(agent_actor self) {
+  auto& st = self->state;
+  for (auto& [id, cj] : st.cjobs) {
+    if (cj.finished)
+      continue;
+    std::vector<url_task> tasks;
+    for (const auto& s : cj.seeds)
+      if (auto u = parse::parse_url(s))
+        tasks.push_back(url_task{parse::normalize(*u), u->host_key(), 0, {}});
+    route(self, id, std::move(tasks));
+  }
+}
+
+void member_gone(agent_actor self, const std::string& name, const char* how) {
+  auto& st = self->state;
+  auto it = std::find_if(st.members.begin(), st.members.end(), [&](const auto& m) { return m.name == name; });
+  if (it == st.members.end())
+    return;
+  auto members = st.members;
+  members.erase(members.begin() + (it - st.members.begin()));
+  apply_members(self, members);
+  broadcast_members(self);
+  reseed(self);
+  for (auto& [id, cj] : st.cjobs) {
+    cj.prev_signature.clear();
+    cj.prev_quiet = false;
+  }
+  cluster_event e;
+  e.what = cluster_event::kind::member_down;
+  e.node = name + " (" + how + ")";
+  st.sh->push(std::move(e));
+}
+
+void poll_round(agent_actor self, const std::string& job_id);
+
+void evaluate(agent_actor self, const std::string& job_id, std::vector<cluster_report>& reps, bool complete) {
+  auto& st = self->state;
+  auto& cj = st.cjobs[job_id];
+  cj.polling = false;
+  std::sort(reps.begin(), reps.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  bool quiet = complete && !reps.empty();
+  std::string sig;
+  for (const auto& r : reps) {
+    quiet = quiet && r.attached && r.idle;
+    sig += r.name + ':' + std::to_string(r.pages) + ',' + std::to_string(r.forwarded) + ',' +
+           std::to_string(r.acked) + ',' + std::to_string(r.received) + ';';
+  }
+  // Status for the API (figures summed over jobs would need every job's reports: the newest
+  // round of the newest job is what is shown).
+  {
+    auto now = steady::now();
+    std::lock_guard<std::mutex> g(st.sh->m);
+    auto& s = st.sh->status;
+    for (auto& m : s.members)
+      for (const auto& r : reps)
+        if (r.name == m.name) {
+          auto& lp = st.last_pages[m.name];
+          double dt = std::chrono::duration<double>(now - lp.second).count();
+          if (lp.second != steady::time_point{} && dt > 0.05)
+            m.pages_per_second = r.pages >= lp.first ? (r.pages - lp.first) / dt : 0;
+          lp = {r.pages, now};
+          m.pages = r.pages;
+          m.queued = r.queued;
+          m.in_flight = r.in_flight;
+          m.hosts = r.hosts;
+          m.forwarded = r.forwarded;
+          m.acked = r.acked;
+          m.received = r.received;
+          m.rejected_batches = r.rejected_batches;
+          m.idle = r.idle;
+        }
+    s.rejected_joins = st.rejected_joins;
+  }
+  // Quiescence, seen twice in a row with nothing changed in between (docs/cluster.md).
+  if (quiet && cj.prev_quiet && sig == cj.prev_signature) {
+    cj.finished = true;
+    for (const auto& m : st.members)
+      if (m.name != st.self_name)
+        self->send(m.handle, cl_finish_atom::value, job_id);
+    finish_job(self, job_id);
+    return;
+  }
+  cj.prev_quiet = quiet;
+  cj.prev_signature = sig;
+  self->delayed_send(self, st.poll_every, cl_tick_atom::value, job_id);
+}
+
+void poll_round(agent_actor self, const std::string& job_id) {
+  auto& st = self->state;
+  auto& cj = st.cjobs[job_id];
+  if (cj.finished || cj.polling)
+    return;
+  cj.polling = true;
+  struct round {
+    std::vector<cluster_report> reps;
+    std::size_t expected = 0, answered = 0;
+    bool complete = true;
+  };
+  auto r = std::make_shared<round>();
+  r->expected = st.members.size();
+  for (const auto& m : st.members) {
+    auto on_done = [self, job_id, r] {
+      if (++r->answered == r->expected)
+        evaluate(self, job_id, r->reps, r->complete);
+    };
+    self->request(m.handle, std::chrono::seconds(5), cl_poll_atom::value, job_id)
+      .then(
+        [r, on_done](cluster_report& rep) {
+          r->reps.push_back(std::move(rep));
+          on_done();
+        },
+        [r, on_done](caf::error&) {
+          r->complete = false;
+          on_done();
+        });
+  }
+}
+
+caf::behavior agent(agent_actor self, std::string name, std::string secret, bool coordinator,
+                    caf::actor coord, std::shared_ptr<cluster_view> view, std::shared_ptr<cluster_shared> sh,
+                    std::chrono::milliseconds poll_every) {
+  auto& st = self->state;
+  st.self_name = std::move(name);
+  st.secret = std::move(secret);
+  st.coordinator = coordinator;
+  st.coord = std::move(coord);
+  st.view = std::move(view);
+  st.sh = std::move(sh);
+  st.poll_every = poll_every;
+  if (coordinator) {
+    st.token = random_hex(16);
+    st.members.push_back(cluster_member{st.self_name, st.token, caf::actor_cast<caf::actor>(self)});
+    apply_members(self, st.members);
+  } else {
+    self->monitor(st.coord);
+  }
+  self->set_down_handler([self](caf::down_msg& dm) {
+    auto& st = self->state;
+    if (!st.coordinator) {
+      if (dm.source == st.coord.address()) {
+        cluster_event e;
+        e.what = cluster_event::kind::coordinator_lost;
+        st.sh->push(std::move(e));
+      }
+      return;
+    }
+    auto it = st.monitored.find(dm.source);
+    if (it == st.monitored.end())
+      return;
+    auto name = it->second;
+    st.monitored.erase(it);
+    member_gone(self, name, "down");
+  });
+  auto from_coordinator = [self] {
+    auto& st = self->state;
+    return !st.coordinator && self->current_sender() == caf::actor_cast<caf::strong_actor_ptr>(st.coord);
+  };
+  return {
+    // ---- coordinator: joins and leaves ----
+    [self](cl_join_atom, std::string& secret, std::string& name, caf::actor& handle)
+      -> caf::result<cl_join_atom, bool, std::string> {
+      auto& st = self->state;
+      if (!st.coordinator)
+        return {cl_join_atom::value, false, std::string("not a coordinator")};
+      if (!same_secret(secret, st.secret)) {
+        ++st.rejected_joins;
+        {
+          std::lock_guard<std::mutex> g(st.sh->m);
+          st.sh->status.rejected_joins = st.rejected_joins;
+        }
+        return {cl_join_atom::value, false, std::string("wrong cluster secret")};
+      }
+      if (name.empty() || find_member(st, name) || !handle) {
+        ++st.rejected_joins;
+        return {cl_join_atom::value, false, "the name '" + name + "' is empty or already a member"};
+      }
+      auto token = random_hex(16);
+      auto members = st.members;
+      members.push_back(cluster_member{name, token, handle});
+      self->monitor(handle);
+      st.monitored[handle.address()] = name;
+      apply_members(self, members);
+      broadcast_members(self);
+      // Jobs still running: the newcomer runs them too.
+      for (auto& [id, cj] : st.cjobs) {
+        if (!cj.finished)
+          self->send(handle, cl_job_atom::value, id, cj.spec);
+        cj.prev_signature.clear();
+        cj.prev_quiet = false;
+      }
+      return {cl_join_atom::value, true, token};
+    },
+    [self](cl_leave_atom, std::string& name, std::string& token) -> caf::result<caf::ok_atom> {
+      auto& st = self->state;
+      const auto* m = find_member(st, name);
+      if (!st.coordinator || !m || name == st.self_name || !same_secret(token, m->token))
+        return caf::make_error(caf::sec::request_receiver_down);
+      auto addr = m->handle.address();
+      self->demonitor(m->handle);
+      st.monitored.erase(addr);
+      member_gone(self, name, "left");
+      return caf::ok_atom::value;
+    },
+    // ---- node: leave (from the cluster object, this process only) ----
+    [self](cl_leave_atom) -> caf::result<caf::ok_atom> {
+      auto& st = self->state;
+      auto sender = self->current_sender();
+      if (st.coordinator || !sender || sender->node() != self->node())
+        return caf::make_error(caf::sec::request_receiver_down);
+      auto rp = self->make_response_promise<caf::ok_atom>();
+      self->request(st.coord, std::chrono::seconds(5), cl_leave_atom::value, st.self_name, st.token)
+        .then([rp](caf::ok_atom) mutable { rp.deliver(caf::ok_atom::value); },
+              [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
+      return rp;
+    },
+    // ---- coordinator: a job submitted here (from the cluster object) ----
+    [self](cl_start_atom, std::string& id, std::string& spec, std::vector<std::string>& seeds) {
+      auto& st = self->state;
+      auto& cj = st.cjobs[id];
+      cj.spec = spec;
+      cj.seeds = seeds;
+      for (const auto& m : st.members)
+        if (m.name != st.self_name)
+          self->send(m.handle, cl_job_atom::value, id, spec);
+      self->delayed_send(self, st.poll_every, cl_tick_atom::value, id);
+    },
+    [self](cl_tick_atom, std::string& id) { poll_round(self, id); },
+    // Cancel: from the cluster object on the coordinator (sent on to every member), or from the
+    // coordinator on a node (the node's main thread cancels its run).
+    [self, from_coordinator](cl_cancel_atom, std::string& id) {
+      auto& st = self->state;
+      auto sender = self->current_sender();
+      bool local = st.coordinator && (!sender || sender->node() == self->node());
+      if (!local && !from_coordinator())
+        return;
+      auto& j = st.jobs[id];
+      j.done = true;
+      j.outbox.clear();
+      j.unacked.clear();
+      if (local) {
+        st.cjobs[id].finished = true;
+        for (const auto& m : st.members)
+          if (m.name != st.self_name)
+            self->send(m.handle, cl_cancel_atom::value, id);
+        return;
+      }
+      cluster_event e;
+      e.what = cluster_event::kind::cancel_job;
+      e.job_id = id;
+      st.sh->push(std::move(e));
+    },
+    // ---- node: from the coordinator ----
+    [self, from_coordinator](cl_members_atom, std::vector<cluster_member>& members) {
+      if (!from_coordinator())
+        return;
+      auto& st = self->state;
+      bool in = std::any_of(members.begin(), members.end(), [&](const auto& m) { return m.name == st.self_name; });
+      apply_members(self, std::move(members));
+      if (!in) {
+        cluster_event e;
+        e.what = cluster_event::kind::coordinator_lost;  // dropped from the cluster
+        st.sh->push(std::move(e));
+      }
+    },
+    [self, from_coordinator](cl_job_atom, std::string& id, std::string& spec) {
+      if (!from_coordinator())
+        return;
+      self->state.jobs[id];  // batches for it may arrive before its queue attaches
+      cluster_event e;
+      e.what = cluster_event::kind::start_job;
+      e.job_id = id;
+      e.spec = spec;
+      self->state.sh->push(std::move(e));
+    },
+    [self, from_coordinator](cl_poll_atom, std::string& id) -> caf::result<cluster_report> {
+      auto& st = self->state;
+      bool own = st.coordinator && self->current_sender() == caf::actor_cast<caf::strong_actor_ptr>(self);
+      if (!own && !from_coordinator())
+        return caf::make_error(caf::sec::request_receiver_down);
+      return report(self, id);
+    },
+    [self, from_coordinator](cl_finish_atom, std::string& id) {
+      if (from_coordinator())
+        finish_job(self, id);
+    },
+    // ---- every member: batches ----
+    [self](cl_batch_atom, std::string& job_id, std::string& from, std::string& token, std::uint64_t id,
+           std::vector<url_task>& tasks) -> caf::result<cl_ack_atom, std::uint64_t> {
+      auto& st = self->state;
+      const auto* m = find_member(st, from);
+      if (!m || from == st.self_name || !same_secret(token, m->token)) {
+        ++st.rejected_batches;
+        return caf::make_error(caf::sec::request_receiver_down);
+      }
+      auto& j = st.jobs[job_id];
+      auto rp = self->make_response_promise<cl_ack_atom, std::uint64_t>();
+      if (!j.queue) {
+        j.parked.push_back(fwd_job::parked_batch{rp, id, std::move(tasks)});
+        return rp;
+      }
+      auto n = tasks.size();
+      self->request(j.queue, std::chrono::seconds(60), cl_add_atom::value, std::move(tasks))
+        .then(
+          [self, job_id, rp, id, n](caf::ok_atom) mutable {
+            self->state.jobs[job_id].received += n;
+            rp.deliver(cl_ack_atom::value, id);
+          },
+          [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
+      return rp;
+    },
+    // ---- local: the job's queue ----
+    [self](cl_attach_atom, std::string& job_id, caf::actor& queue) {
+      auto& j = self->state.jobs[job_id];
+      j.queue = queue;
+      if (j.done)
+        self->send(queue, cl_done_atom::value);
+      auto parked = std::move(j.parked);
+      j.parked.clear();
+      for (auto& p : parked) {
+        auto n = p.tasks.size();
+        auto rp = p.rp;
+        auto id = p.id;
+        self->request(queue, std::chrono::seconds(60), cl_add_atom::value, std::move(p.tasks))
+          .then(
+            [self, job_id, rp, id, n](caf::ok_atom) mutable {
+              self->state.jobs[job_id].received += n;
+              rp.deliver(cl_ack_atom::value, id);
+            },
+            [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
+      }
+    },
+    [self](cl_fwd_atom, std::string& job_id, std::vector<url_task>& tasks) {
+      route(self, job_id, std::move(tasks));
+    },
+    [self](cl_flush_atom, std::string& job_id) {
+      self->state.jobs[job_id].flush_scheduled = false;
+      flush_all(self, job_id);
+    },
+  };
+}
+
+}  // namespace
+
+// ---- the cluster object ------------------------------------------------------------------------
+
+struct cluster::impl {
+  runtime* rt = nullptr;
+  caf::actor_system* sys = nullptr;
+  caf::actor agent, coord;
+  std::uint16_t port = 0;
+  bool coordinator = false;
+  std::string name;
+  std::shared_ptr<cluster_view> view;
+  std::shared_ptr<cluster_shared> sh;
+};
+
+cluster::cluster(std::unique_ptr<impl> i) : impl_(std::move(i)) {}
+
+cluster::~cluster() {
+  if (impl_ && impl_->agent)
+    caf::anon_send_exit(impl_->agent, caf::exit_reason::user_shutdown);
+}
+
+std::uint16_t cluster::port() const { return impl_->port; }
+
+namespace {
+
+std::unique_ptr<cluster::impl> make_impl(runtime& rt, const cluster_options& o, bool coordinator) {
+  auto i = std::make_unique<cluster::impl>();
+  i->rt = &rt;
+  i->sys = &system_of(rt);
+  i->coordinator = coordinator;
+  i->name = o.name;
+  i->view = std::make_shared<cluster_view>(o.name);
+  i->sh = std::make_shared<cluster_shared>();
+  i->sh->status.self = o.name;
+  i->sh->status.coordinator = coordinator;
+  return i;
+}
+
+}  // namespace
+
+result<std::unique_ptr<cluster>> cluster::coordinate(runtime& rt, cluster_options o) {
+  if (o.secret.empty())
+    return make_error("the cluster secret is empty");
+  if (o.name.empty())
+    return make_error("the cluster member name is empty");
+  auto i = make_impl(rt, o, true);
+  i->agent = i->sys->spawn(agent, o.name, o.secret, true, caf::actor{}, i->view, i->sh, o.poll_every);
+  auto port = o.tls ? caf::openssl::publish(i->agent, o.port, o.host.c_str(), true)
+                    : i->sys->middleman().publish(i->agent, o.port, o.host.c_str(), true);
+  if (!port) {
+    caf::anon_send_exit(i->agent, caf::exit_reason::user_shutdown);
+    return make_error("cannot listen for cluster members on " + o.host + ":" + std::to_string(o.port) + " (" +
+                      i->sys->render(port.error()) + ")");
+  }
+  i->port = *port;
+  return std::unique_ptr<cluster>(new cluster(std::move(i)));
+}
+
+result<std::unique_ptr<cluster>> cluster::join(runtime& rt, cluster_options o) {
+  if (o.secret.empty())
+    return make_error("the cluster secret is empty");
+  if (o.name.empty())
+    return make_error("the node name is empty");
+  auto i = make_impl(rt, o, false);
+  auto coord = o.tls ? caf::openssl::remote_actor<caf::actor>(*i->sys, o.host, o.port)
+                     : i->sys->middleman().remote_actor(o.host, o.port);
+  if (!coord)
+    return make_error("cannot reach the coordinator at " + o.host + ":" + std::to_string(o.port) + " (" +
+                      i->sys->render(coord.error()) + ")");
+  i->coord = *coord;
+  i->agent = i->sys->spawn(agent, o.name, o.secret, false, i->coord, i->view, i->sh, o.poll_every);
+  std::string err;
+  bool ok = false;
+  {
+    caf::scoped_actor self{*i->sys};
+    self->request(i->coord, std::chrono::seconds(10), cl_join_atom::value, o.secret, o.name, i->agent)
+      .receive(
+        [&](cl_join_atom, bool accepted, std::string& text) {
+          ok = accepted;
+          if (!accepted)
+            err = "the coordinator refused the join: " + text;
+        },
+        [&](caf::error& e) { err = "no answer to the join from the coordinator (" + i->sys->render(e) + ")"; });
+  }
+  if (!ok) {
+    caf::anon_send_exit(i->agent, caf::exit_reason::user_shutdown);
+    return make_error(err);
+  }
+  return std::unique_ptr<cluster>(new cluster(std::move(i)));
+}
+
+std::shared_ptr<cluster_job_hook> cluster::hook(const std::string& job_id) {
+  auto h = std::make_shared<cluster_job_hook>();
+  h->job_id = job_id;
+  h->agent = impl_->agent;
+  h->view = impl_->view;
+  return h;
+}
+
+std::shared_ptr<cluster_job_hook> cluster::start_job(const std::string& job_id, const std::string& spec,
+                                                     const std::vector<std::string>& seeds) {
+  caf::anon_send(impl_->agent, cl_start_atom::value, job_id, spec, seeds);
+  return hook(job_id);
+}
+
+void cluster::cancel_job(const std::string& job_id) {
+  if (impl_->coordinator)
+    caf::anon_send(impl_->agent, cl_cancel_atom::value, job_id);
+}
+
+std::optional<cluster_event> cluster::next_event(std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> g(impl_->sh->m);
+  if (!impl_->sh->cv.wait_for(g, timeout, [&] { return !impl_->sh->events.empty(); }))
+    return std::nullopt;
+  auto e = std::move(impl_->sh->events.front());
+  impl_->sh->events.pop_front();
+  return e;
+}
+
+cluster_status cluster::status() const {
+  std::lock_guard<std::mutex> g(impl_->sh->m);
+  return impl_->sh->status;
+}
+
+void cluster::leave(std::chrono::milliseconds timeout) {
+  if (impl_->coordinator || !impl_->coord)
+    return;
+  caf::scoped_actor self{*impl_->sys};
+  self->request(impl_->agent, timeout, cl_leave_atom::value)
+    .receive([](caf::ok_atom) {}, [](caf::error&) {});
+}
+
+}  // namespace crawld::actors
