@@ -112,21 +112,25 @@ TEST(crawl, per_host_delay_separates_request_starts) {
   auto log = srv->requests();
   ASSERT_EQ(log.size(), 9u) << "robots.txt and 8 pages";
   EXPECT_EQ(log[0].target, "/robots.txt");
-  // The crawler stamps a start at its gate; the server stamps a request after accept and read, so a
-  // request on a new connection (robots.txt, or a fetcher's first) reaches the server a few ms late
-  // and shortens the gap before the next one. A loaded sanitizer run has shown 8 ms of that. So each
-  // gap may fall 10% short, but not the average: requests without the delay would be ms apart, and a
-  // delay counted from the grant instead of the start would show in the mean.
+  // The crawler stamps a start at its gate; the server stamps a request when its handler runs,
+  // after accept, read and a thread wake-up. A stamp made late by that (8 ms seen under a loaded
+  // ASan run, over 100 ms at load 25) lengthens the gap before it and shortens the one after by the
+  // same amount, so: at most two gaps may fall short of the delay (5% tolerance), and the mean
+  // gap, which one late stamp in the middle does not move, must be near the delay. A limiter
+  // without the delay gives gaps of a few ms; one counting from the grant shows in the mean.
   auto min_gap = log[1].at - log[0].at;
+  int short_gaps = 0;
   for (std::size_t i = 1; i < log.size(); ++i) {
     auto gap = log[i].at - log[i - 1].at;
     min_gap = std::min(min_gap, gap);
-    EXPECT_GE(gap, std::chrono::microseconds(135'000)) << "requests " << i - 1 << " and " << i;
+    short_gaps += gap < std::chrono::microseconds(142'500);
   }
+  EXPECT_LE(short_gaps, 2);
   auto mean_gap = (log.back().at - log.front().at) / static_cast<int>(log.size() - 1);
   EXPECT_GE(mean_gap, std::chrono::microseconds(147'000));
   auto ms = [](auto d) { return std::chrono::duration_cast<std::chrono::microseconds>(d).count() / 1000.0; };
-  std::cout << "server-side gaps with --delay 150: min " << ms(min_gap) << " ms, mean " << ms(mean_gap) << " ms\n";
+  std::cout << "server-side gaps with --delay 150: min " << ms(min_gap) << " ms, mean " << ms(mean_gap)
+            << " ms, " << short_gaps << " of " << log.size() - 1 << " short\n";
 }
 
 TEST(crawl, max_pages_caps_fetches_exactly) {
