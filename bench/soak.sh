@@ -75,7 +75,7 @@ if grep -qv '^progress:' "$work/crawl.err"; then
 fi
 echo "--- memory the crawl accounts for, once a minute (the rest of RSS: heap, threads, code)"
 grep '^progress:' "$work/crawl.err" | awk 'int($2) % 60 == 0 && int($2) != last { last = int($2); print }' \
-  | sed 's/^progress: //' | awk '{ printf "%s s rss %s MiB, RocksDB %s MiB, frontier %s MiB, known %s\n", $1, $13, $15, $17, $5 }' 
+  | sed 's/^progress: //' | awk '{ printf "%s s rss %s MiB, RocksDB %s MiB, frontier %s MiB, known %s\n", $1, $12, $14, $16, $6 }' 
 
 echo "--- RSS and file descriptors"
 sort -n -k2 "$work/samples" | awk '{ r[NR] = $2 } END {
