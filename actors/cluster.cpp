@@ -20,6 +20,7 @@
 
 #include "actors/cluster_hook.hpp"
 #include "actors/messages.hpp"
+#include "base/constant_time.hpp"
 
 namespace crawld::actors {
 
@@ -87,18 +88,6 @@ constexpr std::size_t batch_urls = 256;                   // a batch is sent whe
 constexpr auto batch_linger = std::chrono::milliseconds(5);  // or after this long
 constexpr std::size_t batch_window = 8;                   // unacknowledged batches per target
 constexpr auto batch_timeout = std::chrono::seconds(30);
-
-/// Constant-time comparison (time depends only on the lengths).
-bool same_secret(const std::string& a, const std::string& b) {
-  std::size_t n = std::max(a.size(), b.size());
-  unsigned char diff = a.size() == b.size() ? 0 : 1;
-  for (std::size_t i = 0; i < n; ++i) {
-    unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
-    unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
-    diff |= static_cast<unsigned char>(x ^ y);
-  }
-  return diff == 0;
-}
 
 std::string random_hex(std::size_t bytes) {
   std::ifstream in("/dev/urandom", std::ios::binary);
@@ -597,7 +586,7 @@ caf::behavior agent(agent_actor self, std::string name, std::string secret, bool
       auto& st = self->state;
       if (!st.coordinator)
         return {cl_join_atom::value, false, std::string("not a coordinator")};
-      if (!same_secret(secret, st.secret)) {
+      if (!constant_time_equal(secret, st.secret)) {
         ++st.rejected_joins;
         {
           std::lock_guard<std::mutex> g(st.sh->m);
@@ -628,7 +617,7 @@ caf::behavior agent(agent_actor self, std::string name, std::string secret, bool
     [self](cl_leave_atom, std::string& name, std::string& token) -> caf::result<caf::ok_atom> {
       auto& st = self->state;
       const auto* m = find_member(st, name);
-      if (!st.coordinator || !m || name == st.self_name || !same_secret(token, m->token))
+      if (!st.coordinator || !m || name == st.self_name || !constant_time_equal(token, m->token))
         return caf::make_error(caf::sec::request_receiver_down);
       auto addr = m->handle.address();
       self->demonitor(m->handle);
@@ -723,7 +712,7 @@ caf::behavior agent(agent_actor self, std::string name, std::string secret, bool
            std::vector<url_task>& tasks) -> caf::result<cl_ack_atom, std::uint64_t> {
       auto& st = self->state;
       const auto* m = find_member(st, from);
-      if (!m || from == st.self_name || !same_secret(token, m->token)) {
+      if (!m || from == st.self_name || !constant_time_equal(token, m->token)) {
         ++st.rejected_batches;
         return caf::make_error(caf::sec::request_receiver_down);
       }

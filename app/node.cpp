@@ -18,6 +18,7 @@
 #include "actors/cluster.hpp"
 #include "actors/engine.hpp"
 #include "app/commands.hpp"
+#include "app/signals.hpp"
 #include "conf/daemon_config.hpp"
 #include "conf/job_file.hpp"
 
@@ -136,13 +137,7 @@ int cmd_node(const std::string& join, const std::string& name, const std::string
     return 1;
   }
 
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
+  const sigset_t set = block_daemon_signals();
 
   std::error_code ec;
   fs::create_directories(cfg.state_dir + "/jobs", ec);

@@ -34,6 +34,8 @@
 #include "actors/engine.hpp"
 #include "app/commands.hpp"
 #include "app/node.hpp"
+#include "app/signals.hpp"
+#include "base/constant_time.hpp"
 #include "conf/daemon_config.hpp"
 #include "conf/job_file.hpp"
 #include "conf/json.hpp"
@@ -123,18 +125,6 @@ std::string trim(std::string s) {
     return "";
   auto e = s.find_last_not_of(" \t\r\n");
   return s.substr(b, e - b + 1);
-}
-
-/// Constant-time comparison (time depends only on the lengths).
-bool same_secret(const std::string& a, const std::string& b) {
-  std::size_t n = std::max(a.size(), b.size());
-  unsigned char diff = a.size() == b.size() ? 0 : 1;
-  for (std::size_t i = 0; i < n; ++i) {
-    unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
-    unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
-    diff |= static_cast<unsigned char>(x ^ y);
-  }
-  return diff == 0;
 }
 
 std::string random_token() {
@@ -474,7 +464,7 @@ class daemon {
   bool authorized(const httplib::Request& req, httplib::Response& res) {
     auto h = req.get_header_value("Authorization");
     std::string given = h.rfind("Bearer ", 0) == 0 ? h.substr(7) : "";
-    if (!given.empty() && same_secret(given, token_))
+    if (!given.empty() && constant_time_equal(given, token_))
       return true;
     res.status = 401;
     res.set_header("WWW-Authenticate", "Bearer");
@@ -890,13 +880,7 @@ int cmd_serve(const std::string& config_path, const serve_cluster_flags& cluster
   actors::cluster_tls tls{cluster.cert, cluster.key, cluster.ca};
 
   // Signals are taken by sigwait in this thread; block them before any thread starts.
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
+  const sigset_t set = block_daemon_signals();
 
   std::error_code ec;
   fs::create_directories(cfg.state_dir + "/jobs", ec);

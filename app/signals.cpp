@@ -42,6 +42,14 @@ void block_stop_signals() {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
+sigset_t block_daemon_signals() {
+  auto set = stop_set();
+  sigaddset(&set, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+  return set;
+}
+
 int wait_for_stop_signal() {
   auto set = stop_set();
   int sig = 0;

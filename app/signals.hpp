@@ -1,4 +1,6 @@
 #pragma once
+#include <csignal>
+
 /// SIGINT/SIGTERM handling for commands that run until done: the first signal asks the engine to
 /// stop cleanly (actors::request_stop); a second one exits at once with 128+signal.
 namespace crawld::app {
@@ -8,4 +10,8 @@ void install_stop_signals();
 void block_stop_signals();
 /// Waits until SIGINT or SIGTERM arrives; returns the signal.
 int wait_for_stop_signal();
+/// For daemons (serve, node): blocks SIGINT, SIGTERM and SIGHUP in the calling thread and the
+/// threads it starts afterwards, and ignores SIGPIPE. Call before starting threads; returns the
+/// set to take the signals from with sigwait/sigtimedwait.
+sigset_t block_daemon_signals();
 }  // namespace crawld::app
