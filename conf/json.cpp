@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "parse/utf8.hpp"
+
 namespace crawld::conf {
 
 const json* json::find(std::string_view key) const {
@@ -146,24 +148,6 @@ class reader {
     }
   }
 
-  static void utf8(std::string& s, std::uint32_t cp) {
-    if (cp < 0x80) {
-      s += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      s += static_cast<char>(0xC0 | (cp >> 6));
-      s += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      s += static_cast<char>(0xE0 | (cp >> 12));
-      s += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      s += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-      s += static_cast<char>(0xF0 | (cp >> 18));
-      s += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-      s += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      s += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-  }
-
   bool hex4(std::uint32_t& out) {
     if (p_ + 4 > t_.size())
       return fail("truncated \\u escape");
@@ -226,7 +210,7 @@ class reader {
           } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
             return fail("unpaired surrogate in \\u escape");
           }
-          utf8(out, cp);
+          parse::append_utf8(out, cp);
           break;
         }
         default: --p_; return fail("bad escape in string");
