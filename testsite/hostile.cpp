@@ -13,6 +13,8 @@
 #include <cstring>
 #include <mutex>
 
+#include "testsite/listen_socket.hpp"
+
 namespace crawld::testsite {
 
 namespace {
@@ -198,34 +200,6 @@ std::string random_bytes(std::size_t n) {
 
 const std::vector<hostile_endpoint>& hostile_endpoints() { return endpoints; }
 
-namespace {
-
-int bind_socket(const std::string& address, std::uint16_t& port, int backlog) {
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(port);
-  if (inet_pton(AF_INET, address.c_str(), &sa.sin_addr) != 1) {
-    errno = EINVAL;
-    return -1;
-  }
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  socklen_t len = sizeof sa;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 ||
-      (backlog > 0 && ::listen(fd, backlog) != 0) ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) != 0) {
-    int err = errno;
-    ::close(fd);
-    errno = err;
-    return -1;
-  }
-  port = ntohs(sa.sin_port);
-  return fd;
-}
-
-}  // namespace
 
 result<std::unique_ptr<hostile_server>> hostile_server::start(hostile_options opts) {
   std::unique_ptr<hostile_server> s(new hostile_server(opts));
@@ -234,12 +208,12 @@ result<std::unique_ptr<hostile_server>> hostile_server::start(hostile_options op
     return make_error("cannot bind hostile testsite " + addr + ":" + std::to_string(port) + ": " +
                       std::strerror(errno));
   };
-  s->listen_fd_ = bind_socket(opts.address, port, 128);
+  s->listen_fd_ = bind_tcp(opts.address, port, 128);
   if (s->listen_fd_ < 0) return fail(opts.address);
   s->port_ = port;
-  s->silent_fd_ = bind_socket(opts.silent_address, port, 16);
+  s->silent_fd_ = bind_tcp(opts.silent_address, port, 16);
   if (s->silent_fd_ < 0) return fail(opts.silent_address);
-  s->refused_fd_ = bind_socket(opts.refused_address, port, 0);
+  s->refused_fd_ = bind_tcp(opts.refused_address, port, 0);
   if (s->refused_fd_ < 0) return fail(opts.refused_address);
   auto* raw = s.get();
   s->acceptor_ = std::thread([raw] { raw->accept_loop(); });

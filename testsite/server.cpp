@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "testsite/listen_socket.hpp"
+
 namespace crawld::testsite {
 namespace {
 
@@ -48,31 +50,6 @@ void reuse_addr_only(socket_t sock) {
   setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
 }
 
-/// A TCP socket bound to address:port (port 0: any), listening with `backlog` when > 0. Writes the
-/// bound port into `port`. -1 with errno set on failure.
-int bind_raw(const std::string& address, std::uint16_t& port, int backlog) {
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(port);
-  if (inet_pton(AF_INET, address.c_str(), &sa.sin_addr) != 1) {
-    errno = EINVAL;
-    return -1;
-  }
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  reuse_addr_only(fd);
-  socklen_t len = sizeof sa;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 ||
-      (backlog > 0 && ::listen(fd, backlog) != 0) ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) != 0) {
-    int err = errno;
-    ::close(fd);
-    errno = err;
-    return -1;
-  }
-  port = ntohs(sa.sin_port);
-  return fd;
-}
 
 }  // namespace
 
@@ -98,7 +75,7 @@ result<std::unique_ptr<server>> server::start(site s, server_options opts) {
       const std::string address = srv->site_.address(i);
       std::uint16_t port = srv->site_.opts().port;
       errno = 0;
-      int fd = bind_raw(address, port, kind == host_kind::silent ? 16 : 0);
+      int fd = bind_tcp(address, port, kind == host_kind::silent ? 16 : 0);
       if (fd < 0) {
         int err = errno;
         return make_error("cannot bind testsite " + std::string(host_kind_name(kind)) + " host " +
