@@ -217,6 +217,9 @@ struct prepared_job {
 result<prepared_job> prepare_job(const conf::crawl_options& opts);
 /// `per_ip`: resolve each URL's host (in the fetcher's own thread) and pass the limiter's gate
 /// with the address (limiter_config::per_ip).
+/// glibc malloc settings for long crawls (2 arenas, fixed 256 KiB mmap threshold); once per
+/// process, unless the matching MALLOC_* environment variables are set (malloc_tuning.cpp).
+void tune_malloc();
 /// The runtime's actor system (cluster.cpp spawns its actor there).
 caf::actor_system& system_of(runtime& rt);
 /// Loads CAF's middleman and registers every type that crosses nodes (cluster.cpp); called by a

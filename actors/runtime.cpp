@@ -115,6 +115,7 @@ caf::behavior keeper(caf::event_based_actor* self, std::shared_ptr<job_handle::i
 runtime::runtime(int max_connections) : runtime(max_connections, false) {}
 
 runtime::runtime(int max_connections, bool networked, const cluster_tls* tls) : impl_(std::make_unique<impl>()) {
+  tune_malloc();
   // An idle CAF worker polls its queue 100 times, then 500 times with a 50 us sleep between,
   // before it blocks on its condition variable. Our actors go idle between every few messages
   // (the fetchers are detached threads), so workers spent much of a crawl in those sleeps and

@@ -1,5 +1,6 @@
-// glibc malloc settings for a long crawl, applied before main() (a static initializer, so no
-// command needs to remember it). Both can be overridden with glibc's own environment variables.
+// glibc malloc settings for a crawl, applied once per process by the first actors::runtime (so a
+// crawl run in-process by a test or an embedding program gets them too, not only the crawld
+// binary). Both can be overridden with glibc's own environment variables.
 //
 // - M_ARENA_MAX 2: every detached fetcher is a thread, and glibc gives threads up to 8 arenas per
 //   core; each arena keeps the high-water mark of the bodies that passed through it (a soak showed
@@ -10,17 +11,18 @@
 #include <malloc.h>
 
 #include <cstdlib>
+#include <mutex>
 
-namespace {
+namespace crawld::actors {
 
-bool tune_malloc() {
-  if (!std::getenv("MALLOC_ARENA_MAX"))
-    mallopt(M_ARENA_MAX, 2);
-  if (!std::getenv("MALLOC_MMAP_THRESHOLD_"))
-    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
-  return true;
+void tune_malloc() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (!std::getenv("MALLOC_ARENA_MAX"))
+      mallopt(M_ARENA_MAX, 2);
+    if (!std::getenv("MALLOC_MMAP_THRESHOLD_"))
+      mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+  });
 }
 
-[[maybe_unused]] const bool tuned = tune_malloc();
-
-}  // namespace
+}  // namespace crawld::actors
