@@ -1,6 +1,7 @@
 // A fetcher: a detached actor (its own thread, since cpp-httplib blocks) that loops
-// next URL (queue) -> permit (semaphore) -> GET one hop -> release permit and host slot ->
-// hand the page to a parser. It keeps at most `window` pages waiting at the parsers; past that it
+// next URL (queue -> permit at the semaphore -> the limiter's gate, one answer) -> GET one hop ->
+// release permit and host slot -> hand the page to a parser. By address (per_ip) it takes the
+// permit and passes the gate itself, after resolving the host. It keeps at most `window` pages waiting at the parsers; past that it
 // waits for their acknowledgement before taking another URL, so memory stays bounded.
 #include <ctime>
 
@@ -171,14 +172,11 @@ void on_task(fetcher_actor self, url_task& t) {
     maybe_quit(self);
     return;
   }
+  if (!self->state.per_ip)  // the queue sent it through the semaphore and the gate already
+    return fetch_and_pass_on(self, t, {});
   self->request(self->state.semaphore, caf::infinite, acquire_atom::value)
     .then([self, t = std::move(t)](caf::ok_atom) mutable {
       auto key = t.host_key;
-      if (!self->state.per_ip) {
-        self->request(self->state.limiter, caf::infinite, started_atom::value, key)
-          .then([self, t = std::move(t)](caf::ok_atom) mutable { fetch_and_pass_on(self, t, {}); });
-        return;
-      }
       auto address = politeness_address(self, t);
       self->request(self->state.limiter, caf::infinite, started_atom::value, key, address)
         .then([self, t = std::move(t), address](caf::ok_atom) mutable { fetch_and_pass_on(self, t, address); });

@@ -202,6 +202,27 @@ void begin_stop(job_actor self) {
   self->delayed_send(self, st.grace, tick_atom::value);
 }
 
+/// Counts a finished URL into the report (and the event buffer when events are kept).
+void count_page(job_state& st, page_done& d) {
+  auto& r = st.report;
+  r.outcomes.add(d.event.result);
+  if (d.requested)
+    ++r.pages;
+  r.bytes += d.event.bytes;
+  for (auto& [k, v] : d.rejected)
+    r.rejected[k] += v;
+  if (fetch::is_failure(d.event.result)) {
+    auto& ex = r.failure_examples[fetch::to_string(d.event.result)];
+    if (ex.size() < max_failure_examples)
+      ex.push_back(d.event.detail.empty() ? d.event.url : d.event.url + " (" + d.event.detail + ")");
+  }
+  if (d.seed && d.unreachable)
+    st.seed_failures[d.event.url] = d.event.detail.empty() ? fetch::to_string(d.event.result) : d.event.detail;
+  record_status(st, d);
+  if (st.keep_events && st.events.size() < max_buffered_events)
+    st.events.push_back(std::move(d.event));
+}
+
 caf::behavior job(job_actor self, conf::crawl_options opts, std::chrono::milliseconds grace,
                   std::shared_ptr<storage::store> db, std::shared_ptr<storage::frontier> fr,
                   std::shared_ptr<const parse::scope> scope, std::vector<url_task> seeds, bool keep_events,
@@ -248,6 +269,8 @@ caf::behavior job(job_actor self, conf::crawl_options opts, std::chrono::millise
         qc.cookies = st.jar;  // saved with each frontier batch (null with --no-cookies)
       qc.sitemap_probe = o.sitemap_probe;
       qc.cluster = st.cluster;
+      if (o.politeness_key != "ip")  // by address, fetchers resolve before the gate themselves
+        qc.semaphore = st.semaphore;
       st.queue = spawn_queue(sys, st.limiter, self, std::move(st.frontier), std::move(qc));
       if (st.paused)
         self->send(st.queue, pause_atom::value);
@@ -297,25 +320,9 @@ caf::behavior job(job_actor self, conf::crawl_options opts, std::chrono::millise
           }
         });
     },
-    [self](page_done& d) {
-      auto& st = self->state;
-      auto& r = st.report;
-      r.outcomes.add(d.event.result);
-      if (d.requested)
-        ++r.pages;
-      r.bytes += d.event.bytes;
-      for (auto& [k, v] : d.rejected)
-        r.rejected[k] += v;
-      if (fetch::is_failure(d.event.result)) {
-        auto& ex = r.failure_examples[fetch::to_string(d.event.result)];
-        if (ex.size() < max_failure_examples)
-          ex.push_back(d.event.detail.empty() ? d.event.url : d.event.url + " (" + d.event.detail + ")");
-      }
-      if (d.seed && d.unreachable)
-        st.seed_failures[d.event.url] = d.event.detail.empty() ? fetch::to_string(d.event.result) : d.event.detail;
-      record_status(st, d);
-      if (st.keep_events && st.events.size() < max_buffered_events)
-        st.events.push_back(std::move(d.event));
+    [self](std::vector<page_done>& ds) {
+      for (auto& d : ds)
+        count_page(self->state, d);
     },
     [self](progress_atom) -> caf::result<progress, std::vector<fetch_event>> {
       auto rp = self->make_response_promise<progress, std::vector<fetch_event>>();

@@ -2,11 +2,13 @@
 /// Message types and atoms of one crawl's actors, and the functions that spawn them.
 /// Internal to actors/: the rest of crawld talks to the engine through engine.hpp.
 ///
-/// Flow (one URL): fetcher --next--> queue (replies when the rate limiter granted a host) ;
-/// fetcher --acquire--> semaphore ; --started--> rate_limiter (the gate) ; blocking GET ;
-/// fetcher --release--> semaphore, rate_limiter ; fetcher --parse--> parser pool ;
-/// parser --done--> queue (record, outlinks, page_done: written in one batch with the frontier
-/// change; the queue forwards page_done to the job), or parser --retry--> queue for a retryable
+/// Flow (one URL): fetcher --next--> queue (answers when the rate limiter granted a host, by
+/// delegating the URL --acquire--> semaphore (a permit for the fetcher) --started--> rate_limiter
+/// (the gate), which answers the fetcher with it; by address, the fetcher acquires and passes the
+/// gate itself) ; blocking GET ; fetcher --release--> semaphore, rate_limiter ;
+/// fetcher --parse--> parser pool ; parser --done--> queue, delegated (record, outlinks,
+/// page_done: written in one batch with the frontier change; the queue answers the fetcher and
+/// reports page_done to the job in batches), or parser --retry--> queue for a retryable
 /// failure. A host's first task is its robots.txt, which
 /// the fetcher answers with --robots--> queue. The queue tells the job `idle` when every admitted
 /// URL is done.
@@ -154,6 +156,9 @@ struct queue_config {
   /// Cluster member (docs/cluster.md): admit only hosts this member owns, hand the others to the
   /// cluster actor, end only when it says so. Null: a crawl of its own.
   std::shared_ptr<cluster_job_hook> cluster;
+  /// When set, `next` answers travel through this semaphore and the limiter's gate (the fetcher
+  /// gets a URL it may fetch at once); unset, fetchers acquire and pass the gate themselves.
+  caf::actor semaphore;
 };
 
 struct limiter_config {
@@ -234,6 +239,7 @@ caf::actor spawn_fetcher(caf::actor_system& sys, fetch::options opts,
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crawld::actors::fetched_page)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crawld::actors::page_done)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<crawld::actors::page_done>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crawld::actors::warc_capture)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<crawld::storage::warc_writer>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crawld::actors::robots_result)

@@ -1,8 +1,8 @@
 // Parser actors (a round-robin pool on the cooperative scheduler; CPU work, no blocking I/O):
 // classify the fetched hop, extract and scope-check its links (or its redirect target), hand the
 // page record and the links to the queue (which stores them with the frontier change in one
-// batch and tells the job), and once the queue has them answer the fetcher (which bounds the pages
-// a fetcher has waiting here).
+// batch and tells the job); the queue's answer goes to the fetcher (which bounds the pages it has
+// waiting here).
 // Links come from the fast scan (parse/link_scan), gumbo when it is unsure; CRAWLD_LINK_PARSER=gumbo
 // in the environment forces gumbo on every page (to compare the two on a real crawl).
 #include <cstdlib>
@@ -144,13 +144,11 @@ caf::behavior parser(caf::stateful_actor<parser_state>* self, parser_config cfg,
       bool host_failed = retryable;
 
       // The queue writes the record, the outlinks' admission and the URL's removal from the
-      // frontier in one batch (crash-safe resume), then tells the job.
-      auto rp = self->make_response_promise();
-      self->request(st.queue, caf::infinite, done_atom::value, std::move(p.task), host_failed,
-                    std::move(links), std::move(rec), std::move(done))
-        .then([rp](caf::ok_atom) mutable { rp.deliver(caf::ok_atom::value); },
-              [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
-      return rp;
+      // frontier in one batch (crash-safe resume), tells the job, and answers the fetcher
+      // (delegated: its acknowledgement does not pass through here again).
+      self->delegate(st.queue, done_atom::value, std::move(p.task), host_failed, std::move(links),
+                     std::move(rec), std::move(done));
+      return caf::delegated<caf::ok_atom>{};
     },
   };
 }

@@ -62,6 +62,9 @@ struct queue_state {
   // each admission round; the crawl ends only after the coordinator said `cl_done`.
   std::vector<url_task> outbox;
   bool cluster_done = false;
+  // Finished URLs not yet reported to the job: sent as one message every commit tick (or every
+  // `report_batch`), and always before idle/drained, so the job hears of each URL once, in order.
+  std::vector<page_done> reports;
 };
 
 using queue_actor = caf::stateful_actor<queue_state>*;
@@ -113,6 +116,17 @@ void stage_cookies(queue_actor self) {
   st.fr->stage_meta("cookies", st.cfg.cookies->serialize());
 }
 
+constexpr std::size_t report_batch = 256;
+
+/// Sends the job the finished URLs not reported yet.
+void flush_reports(queue_actor self) {
+  auto& st = self->state;
+  if (st.reports.empty())
+    return;
+  self->send(st.job, std::move(st.reports));
+  st.reports.clear();
+}
+
 /// Writes the pending batch soon (every write of the frontier goes through one batch).
 void schedule_commit(queue_actor self) {
   auto& st = self->state;
@@ -140,6 +154,19 @@ bool has_work(queue_actor self, const std::string& key, const host_queue& h) {
 
 std::optional<url_task> take(queue_actor self, const std::string& key);
 void check_end(queue_actor self);
+
+/// Answers a fetcher's `next` with `t`. With a semaphore in the config the URL travels through it
+/// (a permit for the fetcher) and the rate limiter's gate, whose answer reaches the fetcher: one
+/// wake-up of the fetcher's thread per URL instead of three. Without one (politeness by address,
+/// where the fetcher resolves the host before the gate) the fetcher gets the URL and does both.
+void hand_out(queue_actor self, caf::response_promise& rp, url_task t) {
+  auto& st = self->state;
+  if (!st.cfg.semaphore || t.url.empty())
+    return rp.deliver(std::move(t));
+  auto key = t.host_key;
+  rp.delegate(st.cfg.semaphore, acquire_atom::value, st.limiter,
+              caf::make_message(started_atom::value, std::move(key), std::move(t)));
+}
 
 /// URLs of the host that may be handed out now.
 std::uint64_t available(queue_actor self, const std::string& key, const host_queue& h) {
@@ -173,7 +200,7 @@ void ask(queue_actor self, const std::string& key) {
         if (auto t = take(self, key)) {
           auto rp = std::move(st.waiting.front());
           st.waiting.pop_front();
-          rp.deliver(std::move(*t));
+          hand_out(self, rp, std::move(*t));
         } else {
           check_end(self);  // taking may have finished the last URLs (robots-denied)
         }
@@ -181,6 +208,15 @@ void ask(queue_actor self, const std::string& key) {
         st.ready.push_back(key);
       }
     });
+}
+
+/// Tells the job a URL finished (batched: see queue_state::reports).
+void report(queue_actor self, page_done d) {
+  auto& st = self->state;
+  st.reports.push_back(std::move(d));
+  if (st.reports.size() >= report_batch || !st.fr)
+    return flush_reports(self);
+  schedule_commit(self);  // its tick flushes
 }
 
 /// Reports an admitted URL finished without a request, and removes it from the frontier.
@@ -198,7 +234,7 @@ void finish_unfetched(queue_actor self, const url_task& t, fetch::outcome o, std
   d.seed = t.depth == 0 && t.chain.empty() && t.kind == 0;
   d.unreachable = unreachable;
   d.requested = false;
-  self->send(st.job, std::move(d));
+  report(self, std::move(d));
 }
 
 void park(queue_actor self, const std::string& key, std::string why) {
@@ -362,6 +398,7 @@ void check_end(queue_actor self) {
       stage_cookies(self);
       check(self, st.fr->commit());
     }
+    flush_reports(self);
     if (st.stopping)
       self->send(st.job, drained_atom::value);
     else
@@ -511,8 +548,11 @@ caf::behavior queue(queue_actor self, caf::actor limiter, caf::actor job,
         auto key = std::move(st.ready.front());
         st.ready.pop_front();
         if (has_work(self, key, st.hosts[key])) {
-          if (auto t = take(self, key))
-            return std::move(*t);
+          if (auto t = take(self, key)) {
+            auto rp = self->make_response_promise();
+            hand_out(self, rp, std::move(*t));
+            return rp;
+          }
         } else {
           return_token(self, key);
         }
@@ -538,7 +578,7 @@ caf::behavior queue(queue_actor self, caf::actor limiter, caf::actor job,
       ++st.stats.finished;
       if (st.stats.in_flight > 0)
         --st.stats.in_flight;
-      self->send(st.job, std::move(d));
+      report(self, std::move(d));
       count_result(self, t.host_key, failed);
       check_end(self);
       return caf::ok_atom::value;
@@ -559,7 +599,7 @@ caf::behavior queue(queue_actor self, caf::actor limiter, caf::actor job,
           check(self, st.fr->finish(to_entry(t), nullptr));
         }
         schedule_commit(self);
-        self->send(st.job, std::move(d));
+        report(self, std::move(d));
       } else if (st.stopping || !st.fr) {
         // left in the frontier for a resume
       } else {
@@ -583,12 +623,16 @@ caf::behavior queue(queue_actor self, caf::actor limiter, caf::actor job,
         stage_cookies(self);
         check(self, st.fr->commit());
       }
+      flush_reports(self);
     },
     [self](stop_atom) {
       self->state.stopping = true;
       check_end(self);
     },
-    [self](stats_atom) { return snapshot(self); },
+    [self](stats_atom) {
+      flush_reports(self);  // the job's page counts then match these figures
+      return snapshot(self);
+    },
     // Pause: grants pile up in `ready` and fetchers wait; resume serves them.
     [self](pause_atom) { self->state.paused = true; },
     [self](resume_atom) {
@@ -604,7 +648,7 @@ caf::behavior queue(queue_actor self, caf::actor limiter, caf::actor job,
         if (auto t = take(self, key)) {
           auto rp = std::move(st.waiting.front());
           st.waiting.pop_front();
-          rp.deliver(std::move(*t));
+          hand_out(self, rp, std::move(*t));
         }
       }
       check_end(self);

@@ -4,9 +4,11 @@
 // host is below its in-flight limit, its next allowed start has come, and - when the host has a
 // delay - no earlier grant is still on its way to the wire.
 // Gate: a fetcher asks `started` right before it sends the request; the reply comes when the
-// host's next allowed start has come, and stamps the next one (now + delay). Stamping at the gate,
-// after the permit, keeps the gap between two requests' starts at the delay or more even when a
-// grant waited for a fetcher or a fetcher waited for a permit.
+// host's next allowed start has come, and stamps the next one (now + delay). `(started, key, task)`
+// is the same gate for a URL the queue hands out through the semaphore (the fetcher's `next`
+// delegated along): its answer is the task itself. Stamping at the gate, after the permit, keeps
+// the gap between two requests' starts at the delay or more even when a grant waited for a
+// fetcher or a fetcher waited for a permit.
 // Release: a fetcher reports each finished request; 429/503 with Retry-After pause the host for
 // that long, other failures (5xx, timeouts, network errors) back off exponentially with jitter.
 //
@@ -20,6 +22,7 @@
 #include <algorithm>
 #include <deque>
 #include <functional>
+#include <optional>
 #include <set>
 #include <unordered_map>
 
@@ -42,7 +45,11 @@ struct host_state {
   clock_type::time_point next_allowed{};
   bool wants = false;
   caf::response_promise grant;               // the queue's pending request
-  std::deque<caf::response_promise> gate;    // fetchers waiting to start
+  struct waiter {
+    caf::response_promise rp;
+    std::optional<url_task> task;  // answered with the task when set, else ok
+  };
+  std::deque<waiter> gate;                   // fetchers waiting to start
   bool timer = false;
 
   std::chrono::milliseconds effective_delay() const { return std::max(delay, crawl_delay); }
@@ -111,8 +118,12 @@ void pump(limiter_actor self, const std::string& key) {
     if (now < h.next_allowed)
       return arm(self, key, h);
     h.next_allowed = now + h.effective_delay();
-    h.gate.front().deliver(caf::ok_atom::value);
+    auto w = std::move(h.gate.front());
     h.gate.pop_front();
+    if (w.task)
+      w.rp.deliver(std::move(*w.task));
+    else
+      w.rp.deliver(caf::ok_atom::value);
   }
   if (!h.wants || h.in_flight >= h.per_host)
     return;
@@ -194,7 +205,16 @@ caf::behavior rate_limiter(limiter_actor self, limiter_config cfg) {
       if (h.unstarted > 0)
         --h.unstarted;
       auto rp = self->make_response_promise();
-      h.gate.push_back(rp);
+      h.gate.push_back({rp, std::nullopt});
+      pump(self, key);
+      return rp;
+    },
+    [self](started_atom, const std::string& key, url_task& t) -> caf::result<url_task> {
+      auto& h = host(self, key);
+      if (h.unstarted > 0)
+        --h.unstarted;
+      auto rp = self->make_response_promise();
+      h.gate.push_back({rp, std::move(t)});
       pump(self, key);
       return rp;
     },
@@ -205,7 +225,7 @@ caf::behavior rate_limiter(limiter_actor self, limiter_config cfg) {
         --h.unstarted;
       auto rp = self->make_response_promise();
       if (address.empty()) {
-        h.gate.push_back(rp);
+        h.gate.push_back({rp, std::nullopt});
         pump(self, key);
         return rp;
       }

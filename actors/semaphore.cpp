@@ -1,5 +1,8 @@
 // The semaphore actor: N permits bounding requests in flight across the process. Waiters are
 // served first come, first served. A holder that dies gets its permits returned (monitor).
+// `(acquire, then, next)` takes a permit for the requester and then delegates `next` to `then`,
+// whose answer goes straight to the requester: the queue hands a fetcher's URL through here and
+// the rate limiter's gate, so the fetcher wakes once per URL instead of once per hop.
 #include <deque>
 #include <unordered_map>
 
@@ -13,6 +16,8 @@ struct semaphore_state {
   struct waiter {
     caf::response_promise rp;
     caf::actor_addr who;
+    caf::actor then;    // when set: delegate `next` to it on grant instead of answering ok
+    caf::message next;
   };
   std::deque<waiter> waiting;
   std::unordered_map<caf::actor_addr, int> held;
@@ -33,7 +38,10 @@ caf::behavior semaphore(caf::stateful_actor<semaphore_state>* self, int permits)
       st.waiting.pop_front();
       --st.free;
       grant(w.who);
-      w.rp.deliver(caf::ok_atom::value);
+      if (w.then)
+        w.rp.delegate(w.then, std::move(w.next));
+      else
+        w.rp.deliver(caf::ok_atom::value);
     }
   };
   self->set_down_handler([self, give_back](caf::down_msg& dm) {
@@ -58,7 +66,20 @@ caf::behavior semaphore(caf::stateful_actor<semaphore_state>* self, int permits)
         return caf::ok_atom::value;
       }
       auto rp = self->make_response_promise();
-      st.waiting.push_back({rp, who});
+      st.waiting.push_back({rp, who, {}, {}});
+      return rp;
+    },
+    [self, grant](acquire_atom, caf::actor& then, caf::message& next) -> caf::result<caf::message> {
+      auto who = caf::actor_cast<caf::actor_addr>(self->current_sender());
+      auto& st = self->state;
+      auto rp = self->make_response_promise();
+      if (st.free > 0 && st.waiting.empty()) {
+        --st.free;
+        grant(who);
+        rp.delegate(then, std::move(next));
+      } else {
+        st.waiting.push_back({rp, who, std::move(then), std::move(next)});
+      }
       return rp;
     },
     [self, give_back](release_atom) {
