@@ -141,6 +141,12 @@ result<std::unique_ptr<frontier>> frontier::open(std::shared_ptr<store> db, fron
     f->cfg_.window = 1;
   f->batch_ = std::make_unique<rocksdb::WriteBatch>();
   f->bloom_.assign(std::max<std::uint64_t>(f->cfg_.bloom_urls, 1024) * 10 / 64 + 1, 0);
+  if (f->cfg_.seen_cache_slots > 0) {  // a power of two, so a slot is a mask away
+    std::size_t n = 1;
+    while (n < f->cfg_.seen_cache_slots)
+      n <<= 1;
+    f->seen_cache_.assign(n, fingerprint{0, 0});
+  }
   auto* rdb = f->db_->rocks();
   // The seen-set filter, from every URL seen so far (a resumed crawl).
   {
@@ -148,7 +154,7 @@ result<std::unique_ptr<frontier>> frontier::open(std::shared_ptr<store> db, fron
     ro.fill_cache = false;
     std::unique_ptr<rocksdb::Iterator> it(rdb->NewIterator(ro, f->db_->handle(store::column::seen)));
     for (it->SeekToFirst(); it->Valid(); it->Next())
-      f->bloom_add(it->key().ToString());
+      f->bloom_add(url_hashes(std::string_view(it->key().data(), it->key().size())));
     if (!it->status().ok())
       return make_error(quoted(*f->db_) + ": cannot read the seen-set: " + it->status().ToString());
   }
@@ -204,8 +210,8 @@ frontier::~frontier() {
     (void)commit();
 }
 
-bool frontier::bloom_maybe(const std::string& url) const {
-  auto [h1, h2] = url_hashes(url);
+bool frontier::bloom_maybe(const fingerprint& h) const {
+  auto [h1, h2] = h;
   const std::uint64_t bits = bloom_.size() * 64;
   for (int i = 0; i < bloom_hashes; ++i) {
     auto bit = (h1 + static_cast<std::uint64_t>(i) * h2) % bits;
@@ -215,8 +221,8 @@ bool frontier::bloom_maybe(const std::string& url) const {
   return true;
 }
 
-void frontier::bloom_add(const std::string& url) {
-  auto [h1, h2] = url_hashes(url);
+void frontier::bloom_add(const fingerprint& h) {
+  auto [h1, h2] = h;
   const std::uint64_t bits = bloom_.size() * 64;
   for (int i = 0; i < bloom_hashes; ++i) {
     auto bit = (h1 + static_cast<std::uint64_t>(i) * h2) % bits;
@@ -224,10 +230,21 @@ void frontier::bloom_add(const std::string& url) {
   }
 }
 
+// The cache slot of a fingerprint; h2 is odd (never 0), so an empty slot {0,0} matches nothing.
+bool frontier::cached_seen(const fingerprint& h) const {
+  return !seen_cache_.empty() && seen_cache_[(h.first ^ (h.second >> 17)) & (seen_cache_.size() - 1)] == h;
+}
+
+void frontier::cache_seen(const fingerprint& h) {
+  if (!seen_cache_.empty())
+    seen_cache_[(h.first ^ (h.second >> 17)) & (seen_cache_.size() - 1)] = h;
+}
+
 result<bool> frontier::known(const std::string& key) {
-  if (!bloom_maybe(key))
+  const auto h = url_hashes(key);
+  if (!bloom_maybe(h))
     return false;
-  if (batch_seen_.count(key))
+  if (cached_seen(h) || batch_seen_.count(key))
     return true;
   rocksdb::PinnableSlice v;
   auto s = db_->rocks()->Get(rocksdb::ReadOptions(), db_->handle(store::column::seen), key, &v);
@@ -235,6 +252,7 @@ result<bool> frontier::known(const std::string& key) {
     return false;
   if (!s.ok())
     return make_error(quoted(*db_) + ": cannot read the seen-set: " + s.ToString());
+  cache_seen(h);
   return true;
 }
 
@@ -259,7 +277,9 @@ result<bool> frontier::add(frontier_entry e) {
   batch_->Put(db_->handle(store::column::frontier), entry_key(e.host_key, e.seq), encode_entry(e));
   batch_ops_ += 2;
   batch_seen_.insert(key);
-  bloom_add(key);
+  const auto fp = url_hashes(key);
+  bloom_add(fp);
+  cache_seen(fp);
   ++pending_total_;
   if (h.on_disk == 0 && h.window.size() < cfg_.window) {
     h.read_seq = e.seq + 1;
@@ -411,7 +431,7 @@ std::uint64_t frontier::admitted(const std::string& host) const {
 }
 
 std::uint64_t frontier::memory_bytes() const {
-  std::uint64_t n = bloom_.size() * sizeof(std::uint64_t);
+  std::uint64_t n = bloom_.size() * sizeof(std::uint64_t) + seen_cache_.size() * sizeof(fingerprint);
   for (const auto& [k, h] : hosts_) {
     n += sizeof(h) + 2 * k.size();
     for (const auto& e : h.window)

@@ -8,8 +8,11 @@
 ///               for a seed request with a method and body, so those are deduplicated apart. In front of it
 ///               an in-memory Bloom filter of fixed size (`bloom_urls` x 10 bits, 7 hashes; filled
 ///               from `seen` at open) answers "new" for most new URLs without touching RocksDB;
-///               a "maybe" goes to the URLs added since the last commit, then a RocksDB Get. Past
-///               `bloom_urls` URLs the filter's false positives grow (more Gets), never its memory.
+///               a "maybe" goes to a fixed-size cache of keys known to be seen (128-bit
+///               fingerprints, direct-mapped, `seen_cache_slots` x 16 bytes: a link to a page already
+///               seen, the common case, is answered without a Get), then to the URLs added since
+///               the last commit, then a RocksDB Get. Past `bloom_urls` URLs the filter's false
+///               positives grow (more Gets), never its memory.
 /// - `frontier`: host_key '\0' seq(8 bytes big-endian) -> entry, for every admitted URL not yet
 ///               finished. Keys sort by host then admission order, so a host's URLs come back FIFO.
 /// - `hosts`:    host_key -> next seq and admitted count (for max_pages_per_host after a resume).
@@ -63,6 +66,7 @@ struct frontier_config {
   std::size_t batch_ops = 8192;   ///< `add`/`finish` commit on their own past this many writes
   bool store_pages = true;        ///< false: page records given to `finish` are dropped
   std::uint64_t bloom_urls = 8'000'000;  ///< seen-set filter sized for this many URLs (10 MB)
+  std::size_t seen_cache_slots = 1u << 18;  ///< seen-key fingerprints cached (16 bytes each; 0 = none)
 };
 
 class frontier {
@@ -139,8 +143,12 @@ class frontier {
   std::size_t batch_ops_ = 0;
   std::unordered_set<std::string> batch_seen_;  // URLs admitted since the last commit
   std::vector<std::uint64_t> bloom_;            // seen-set filter, fixed size
-  bool bloom_maybe(const std::string& url) const;
-  void bloom_add(const std::string& url);
+  using fingerprint = std::pair<std::uint64_t, std::uint64_t>;
+  std::vector<fingerprint> seen_cache_;         // fingerprints of keys known seen; {0,0} = empty
+  bool bloom_maybe(const fingerprint& h) const;
+  void bloom_add(const fingerprint& h);
+  bool cached_seen(const fingerprint& h) const;
+  void cache_seen(const fingerprint& h);
   std::uint64_t pending_total_ = 0;
   std::uint64_t known_ = 0, taken_ = 0;
   bool counters_dirty_ = false;

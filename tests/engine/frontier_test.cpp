@@ -87,6 +87,33 @@ TEST(frontier, known_urls_are_not_admitted_twice_even_before_a_commit) {
   EXPECT_EQ((*f)->admitted("http://a:80"), 1u);
 }
 
+// The seen cache answers repeats without a Get; when its slots collide it must fall back to the
+// store, never answer "seen" for a URL that was not, and never forget one that was.
+TEST(frontier, seen_cache_evictions_fall_back_to_the_store_without_wrong_answers) {
+  for (std::size_t slots : {std::size_t{0}, std::size_t{1}, std::size_t{64}, std::size_t{1} << 18}) {
+    test::temp_dir dir;
+    storage::frontier_config cfg;
+    cfg.seen_cache_slots = slots;
+    cfg.batch_ops = 100;  // several commits on the way
+    auto f = frontier::open(open_store(dir / "db"), cfg);
+    ASSERT_TRUE(f.ok()) << f.message();
+    for (int i = 0; i < 2000; i += 2)
+      ASSERT_TRUE(*(*f)->add(entry("http://a:80", i))) << "slots " << slots << ", url " << i;
+    ASSERT_TRUE((*f)->commit());
+    int wrong = 0;
+    for (int round = 0; round < 2; ++round)  // the second round reads what the first cached
+      for (int i = 0; i < 2000; ++i) {
+        auto k = (*f)->known("http://a:80/page/" + std::to_string(i));
+        ASSERT_TRUE(k.ok()) << k.message();
+        wrong += *k != (i % 2 == 0);
+      }
+    EXPECT_EQ(wrong, 0) << "slots " << slots;
+    EXPECT_FALSE(*(*f)->add(entry("http://a:80", 1000))) << "admitted before: not again";
+    EXPECT_TRUE(*(*f)->add(entry("http://a:80", 1001))) << "never admitted";
+    EXPECT_EQ((*f)->known_total(), 1001u);
+  }
+}
+
 TEST(frontier, reopened_store_continues_with_unfinished_entries_in_order) {
   test::temp_dir dir;
   std::vector<std::string> rest;
