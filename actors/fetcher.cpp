@@ -1,8 +1,9 @@
 // A fetcher: a detached actor (its own thread, since cpp-httplib blocks) that loops
 // next URL (queue -> permit at the semaphore -> the limiter's gate, one answer) -> GET one hop ->
-// release permit and host slot -> hand the page to a parser. By address (per_ip) it takes the
-// permit and passes the gate itself, after resolving the host. It keeps at most `window` pages waiting at the parsers; past that it
-// waits for their acknowledgement before taking another URL, so memory stays bounded.
+// release host slot and permit (one message, to the limiter) -> hand the page to a parser. By
+// address (per_ip) it takes the permit and passes the gate itself, after resolving the host.
+// It keeps at most `window` pages waiting at the parsers; past that it waits for their
+// acknowledgement before taking another URL, so memory stays bounded.
 #include <ctime>
 
 #include "actors/messages.hpp"
@@ -142,7 +143,8 @@ std::string politeness_address(fetcher_actor self, const url_task& t) {
   return a ? *a : std::string();
 }
 
-/// Tells the limiter a request of `key` finished (with its address when it passed the gate by one).
+/// Tells the limiter a request of `key` finished (with its address when it passed the gate by one);
+/// the limiter returns the permit to the semaphore.
 void release_host(fetcher_actor self, const std::string& key, const std::string& address, int status,
                   bool failed, std::int64_t retry_after) {
   if (address.empty())
@@ -188,7 +190,6 @@ void fetch_and_pass_on(fetcher_actor self, url_task& t, const std::string& addre
   if (static_cast<task_kind>(t.kind) == task_kind::robots) {
     fetch::response last;
     auto r = fetch_robots(self, t, last);
-    self->send(st.semaphore, release_atom::value);
     release_host(self, t.host_key, address, last.status, r.temporary, retry_after_ms(last));
     self->send(st.queue, robots_atom::value, t.host_key, std::move(r));
     return step(self);
@@ -196,7 +197,6 @@ void fetch_and_pass_on(fetcher_actor self, url_task& t, const std::string& addre
   auto page = fetch_one(self, t);
   archive(self, page.task.url, page.fetched_at_ms, page.resp);
   page.resp.raw.reset();  // the parser does not need it
-  self->send(st.semaphore, release_atom::value);
   auto o = fetch::classify(page.resp);
   bool failed = o == fetch::outcome::timeout || o == fetch::outcome::network_error ||
                 o == fetch::outcome::server_error || page.resp.status == 429;

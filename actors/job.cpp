@@ -252,8 +252,9 @@ caf::behavior job(job_actor self, conf::crawl_options opts, std::chrono::millise
       lc.rules = o.domain_rules;
       lc.backoff_base = o.backoff_base;
       lc.backoff_max = o.backoff_max;
-      st.limiter = spawn_rate_limiter(sys, std::move(lc));
       st.semaphore = st.shared_semaphore ? st.shared_semaphore : spawn_semaphore(sys, o.concurrency);
+      lc.semaphore = st.semaphore;
+      st.limiter = spawn_rate_limiter(sys, std::move(lc));
       queue_config qc;
       qc.max_pages = o.max_pages;
       qc.max_pages_per_host = o.max_pages_per_host;

@@ -9,7 +9,8 @@
 // delegated along): its answer is the task itself. Stamping at the gate, after the permit, keeps
 // the gap between two requests' starts at the delay or more even when a grant waited for a
 // fetcher or a fetcher waited for a permit.
-// Release: a fetcher reports each finished request; 429/503 with Retry-After pause the host for
+// Release: a fetcher reports each finished request (and the limiter passes its permit back to
+// the semaphore); 429/503 with Retry-After pause the host for
 // that long, other failures (5xx, timeouts, network errors) back off exponentially with jitter.
 //
 // By address (limiter_config::per_ip, --politeness-key ip): a fetcher resolves the host in its own
@@ -156,6 +157,13 @@ void release(limiter_actor self, const std::string& key, int status, bool failed
   pump(self, key);
 }
 
+// The releasing fetcher's permit goes back to the semaphore (delegated: the fetcher stays the
+// sender, which is how the semaphore knows the holder).
+void return_permit(limiter_actor self) {
+  if (self->state.cfg.semaphore)
+    self->delegate(self->state.cfg.semaphore, release_atom::value);
+}
+
 // Opens an address's gate for waiting fetchers as far as its shared budget allows.
 void pump_address(limiter_actor self, const std::string& address) {
   auto& a = self->state.addresses[address];
@@ -262,9 +270,11 @@ caf::behavior rate_limiter(limiter_actor self, limiter_config cfg) {
         --a.in_flight;
       release(self, key, status, failed, retry_after_ms);
       pump_address(self, address);
+      return_permit(self);
     },
     [self](release_atom, const std::string& key, int status, bool failed, std::int64_t retry_after_ms) {
       release(self, key, status, failed, retry_after_ms);
+      return_permit(self);
     },
   };
 }
