@@ -468,10 +468,11 @@ caf::behavior queue(queue_actor self, caf::actor limiter, caf::actor job,
     },
     // A member joined: the queued URLs of hosts it won leave this frontier (removed in the next
     // batch) and go to the cluster actor, which forwards them. Requests in flight finish here.
-    [self](cl_rehome_atom) {
+    // Replies once the moved URLs were sent to the cluster actor (a node's hand-over waits for it).
+    [self](cl_rehome_atom) -> caf::result<caf::ok_atom> {
       auto& st = self->state;
       if (!st.cfg.cluster || !st.fr || st.ended)
-        return;
+        return caf::ok_atom::value;
       std::vector<url_task> moved;
       for (auto& [key, h] : st.hosts) {
         if (st.cfg.cluster->view->is_local(key))
@@ -483,16 +484,21 @@ caf::behavior queue(queue_actor self, caf::actor limiter, caf::actor job,
             break;
           auto t = to_task(std::move(**e));
           check(self, st.fr->finish(to_entry(t), nullptr));
+          // Forgotten: if the new owner dies before fetching it and the host comes back here,
+          // the re-sent URL is admitted again instead of dropped as a duplicate (docs/cluster.md).
+          st.fr->forget(to_entry(t));
           t.seq = 0;
           t.attempt = 0;
           moved.push_back(std::move(t));
         }
       }
       if (!moved.empty()) {
-        schedule_commit(self);
+        if (st.fr)
+          check(self, st.fr->commit());  // forgotten before anything can be re-sent here
         self->send(st.cfg.cluster->agent, cl_fwd_atom::value, st.cfg.cluster->job_id, std::move(moved));
       }
       check_end(self);
+      return caf::ok_atom::value;
     },
     // Seeds; replies once admitted so the job starts fetchers after the frontier has work.
     [self](add_atom, std::vector<url_task>& tasks) {

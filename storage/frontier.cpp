@@ -340,6 +340,13 @@ result<void> frontier::finish(const frontier_entry& e, const page_record* rec) {
   return maybe_commit();
 }
 
+void frontier::forget(const frontier_entry& e) {
+  const std::string key = e.request.empty() ? e.url : request_key(e.url, e.request);
+  batch_->Delete(db_->handle(store::column::seen), key);
+  ++batch_ops_;
+  batch_seen_.erase(key);
+}
+
 void frontier::count_taken(std::int64_t delta) {
   taken_ = static_cast<std::uint64_t>(static_cast<std::int64_t>(taken_) + delta);
   counters_dirty_ = true;

@@ -89,6 +89,12 @@ class frontier {
   /// (when given and store_pages). `admitted` outlinks added before this call and after the last
   /// commit go in the same batch.
   result<void> finish(const frontier_entry& e, const page_record* rec);
+  /// Cluster hand-over (docs/cluster.md): removes a popped and finished entry's request key from
+  /// the seen-set (in the pending batch), so the same request is admitted again by a later
+  /// `add` after the next `commit` (until then `known` may still answer true). For URLs handed
+  /// to another member that may die before fetching them. The Bloom filter keeps its bits (a
+  /// later `known` costs a RocksDB Get, never a wrong answer).
+  void forget(const frontier_entry& e);
   /// Puts meta `key` = `value` into the pending batch: written by the next commit, atomically
   /// with the page records and frontier changes staged before it (the job's cookie jar goes this
   /// way, so a finished page is never on disk without the cookies its response set).
