@@ -169,7 +169,10 @@ struct agent_state {
   // still send batches (and get polled) until they say `clleft` (docs/cluster.md).
   std::vector<cluster_member> leaving;
   // Node: the hand-over of a clean leave (cluster::hand_over).
-  enum class handover { none, asked, draining, rehoming, flushing, closed } ho = handover::none;
+  enum class handover { none, draining, marking, asked, rehoming, flushing, closed } ho = handover::none;
+  std::vector<std::string> mark_jobs;  // jobs whose stored pages are still to be marked at their new owners
+  std::string mark_after;              // the last page key marked of mark_jobs.front()
+  std::uint64_t marked = 0;            // page keys sent to be marked
   caf::typed_response_promise<std::uint64_t> ho_rp;  // answered with the URLs handed over
   std::uint64_t ho_acked_at = 0;                      // URLs acknowledged when the hand-over began
   std::shared_ptr<cluster_view> view;
@@ -626,6 +629,83 @@ bool forwarding_idle(const agent_state& st) {
   return true;
 }
 
+void drain_step(agent_actor self);
+
+/// The hand-over's marking phase: the keys of this member's stored pages, chunk by chunk, go to
+/// the members that will own their hosts, which mark them seen (so the pages this member fetched
+/// are not fetched again after it left). Then the coordinator is asked to make this member
+/// `leaving` (its broadcast arrives before its answer: from then on nobody routes a URL here).
+void mark_step(agent_actor self) {
+  auto& st = self->state;
+  using ho = agent_state::handover;
+  if (st.mark_jobs.empty()) {
+    st.ho = ho::asked;
+    self->request(st.coord, std::chrono::seconds(5), cl_leave_atom::value, st.self_name, st.token, true)
+      .then(
+        [self](caf::ok_atom) {
+          self->state.ho = ho::rehoming;
+          self->send(self, cl_drain_atom::value);
+        },
+        [self](caf::error& e) mutable {
+          self->state.ho = ho::none;
+          self->state.ho_rp.deliver(std::move(e));
+        });
+    return;
+  }
+  auto job_id = st.mark_jobs.front();
+  auto& j = st.jobs[job_id];
+  if (!j.queue) {
+    st.mark_jobs.erase(st.mark_jobs.begin());
+    return mark_step(self);
+  }
+  self->request(j.queue, std::chrono::seconds(30), cl_pages_atom::value, st.mark_after)
+    .then(
+      [self, job_id](std::vector<std::string>& keys) {
+        auto& st = self->state;
+        if (keys.empty()) {
+          st.mark_jobs.erase(st.mark_jobs.begin());
+          st.mark_after.clear();
+          self->send(self, cl_drain_atom::value);
+          return;
+        }
+        st.mark_after = keys.back();
+        st.marked += keys.size();
+        crawld::cluster::rendezvous after;  // the members without this one
+        for (const auto& m : st.members)
+          if (m.name != st.self_name)
+            after.add(m.name);
+        std::map<std::string, std::vector<std::string>> by_owner;
+        for (auto& k : keys)
+          if (auto u = parse::parse_url(k); u && after.size() > 0)
+            by_owner[after.owner(u->host_key())].push_back(std::move(k));
+        auto left = std::make_shared<std::size_t>(by_owner.size());
+        if (*left == 0)
+          return (void)self->send(self, cl_drain_atom::value);
+        for (auto& [owner, ks] : by_owner) {
+          const auto* m = find_member(st, owner);
+          if (!m) {
+            if (--*left == 0)
+              self->send(self, cl_drain_atom::value);
+            continue;
+          }
+          // Errors only cost repeats (the page is fetched again by its new owner): go on.
+          auto next = [self, left] {
+            if (--*left == 0)
+              self->send(self, cl_drain_atom::value);
+          };
+          self->request(m->handle, std::chrono::seconds(30), cl_mark_atom::value, job_id, st.self_name, st.token,
+                        std::move(ks))
+            .then([next](caf::ok_atom) { next(); }, [next](caf::error&) { next(); });
+        }
+      },
+      [self](caf::error&) {
+        auto& st = self->state;
+        st.mark_jobs.erase(st.mark_jobs.begin());
+        st.mark_after.clear();
+        self->send(self, cl_drain_atom::value);
+      });
+}
+
 /// One step of a node's hand-over (docs/cluster.md, clean leave): wait until the paused queues
 /// have no request in flight, make them hand every queued URL to this actor (`clrehome`: no host
 /// is local any more), wait until every batch is acknowledged, then close (refuse batches) and
@@ -638,9 +718,11 @@ void drain_step(agent_actor self) {
     if (j.queue && !j.done)
       queues.push_back(j.queue);
   auto again = [self] { self->delayed_send(self, std::chrono::milliseconds(20), cl_drain_atom::value); };
+  if (st.ho == ho::marking)
+    return mark_step(self);
   if (st.ho == ho::draining || st.ho == ho::rehoming) {
     if (queues.empty()) {
-      st.ho = ho::flushing;
+      st.ho = st.ho == ho::draining ? ho::marking : ho::flushing;
       return drain_step(self);
     }
     struct round {
@@ -658,7 +740,14 @@ void drain_step(agent_actor self) {
         return;
       if (phase == ho::draining && r->busy > 0)
         return again();
-      st.ho = phase == ho::draining ? ho::rehoming : ho::flushing;
+      st.ho = phase == ho::draining ? ho::marking : ho::flushing;
+      if (st.ho == ho::marking) {
+        st.mark_jobs.clear();
+        for (auto& [id, j] : st.jobs)
+          if (j.queue && !j.done)
+            st.mark_jobs.push_back(id);
+        st.mark_after.clear();
+      }
       self->send(self, cl_drain_atom::value);
     };
     for (const auto& q : queues) {
@@ -827,7 +916,7 @@ caf::behavior agent(agent_actor self, std::string name, std::string secret, bool
         return caf::make_error(caf::sec::request_receiver_down);
       if (!find_member(st, st.self_name) || st.members.size() < 2)
         return caf::make_error(caf::sec::runtime_error, "no other member to hand the URLs to");
-      st.ho = agent_state::handover::asked;
+      st.ho = agent_state::handover::draining;
       st.ho_rp = self->make_response_promise<std::uint64_t>();
       st.ho_acked_at = 0;
       for (const auto& [id, j] : st.jobs)
@@ -835,18 +924,7 @@ caf::behavior agent(agent_actor self, std::string name, std::string secret, bool
       for (auto& [id, j] : st.jobs)
         if (j.queue)
           self->send(j.queue, pause_atom::value);  // no new request starts here
-      // The coordinator moves this member to `leaving` and broadcasts it (that list arrives
-      // before the answer): from then on nobody, this member included, routes a URL here.
-      self->request(st.coord, std::chrono::seconds(5), cl_leave_atom::value, st.self_name, st.token, true)
-        .then(
-          [self](caf::ok_atom) {
-            self->state.ho = agent_state::handover::draining;
-            self->send(self, cl_drain_atom::value);
-          },
-          [self](caf::error& e) mutable {
-            self->state.ho = agent_state::handover::none;
-            self->state.ho_rp.deliver(std::move(e));
-          });
+      self->send(self, cl_drain_atom::value);
       return st.ho_rp;
     },
     [self](cl_drain_atom) { drain_step(self); },
@@ -976,6 +1054,24 @@ caf::behavior agent(agent_actor self, std::string name, std::string secret, bool
             --self->state.jobs[job_id].adding;
             rp.deliver(std::move(e));
           });
+      return rp;
+    },
+    // Pages a leaving member fetched, for hosts this member owns after it: marked seen here.
+    [self](cl_mark_atom, std::string& job_id, std::string& from, std::string& token,
+           std::vector<std::string>& keys) -> caf::result<caf::ok_atom> {
+      auto& st = self->state;
+      const auto* m = find_any(st, from);
+      if (!m || from == st.self_name || !constant_time_equal(token, m->token)) {
+        ++st.rejected_batches;
+        return caf::make_error(caf::sec::request_receiver_down);
+      }
+      auto& j = st.jobs[job_id];
+      if (!j.queue)
+        return caf::ok_atom::value;  // not running here (yet): nothing to keep from fetching
+      auto rp = self->make_response_promise<caf::ok_atom>();
+      self->request(j.queue, std::chrono::seconds(60), cl_mark_atom::value, std::move(keys))
+        .then([rp](caf::ok_atom) mutable { rp.deliver(caf::ok_atom::value); },
+              [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
       return rp;
     },
     // ---- local: the job's queue ----

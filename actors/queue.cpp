@@ -500,6 +500,28 @@ caf::behavior queue(queue_actor self, caf::actor limiter, caf::actor job,
       check_end(self);
       return caf::ok_atom::value;
     },
+    // A leaving member's hand-over (cluster only): its stored pages' keys, in bounded chunks ...
+    [self](cl_pages_atom, std::string& after) -> caf::result<std::vector<std::string>> {
+      auto& st = self->state;
+      if (!st.cfg.cluster || !st.fr)
+        return std::vector<std::string>{};
+      auto k = st.fr->page_keys(after, 4096);
+      if (!check(self, k))
+        return std::vector<std::string>{};
+      return std::move(*k);
+    },
+    // ... and, on their new owner, marked seen so they are not fetched again (committed first).
+    [self](cl_mark_atom, std::vector<std::string>& keys) -> caf::result<caf::ok_atom> {
+      auto& st = self->state;
+      if (!st.cfg.cluster || st.ended || !st.fr)
+        return caf::ok_atom::value;
+      for (const auto& k : keys)
+        if (!st.fr || !check(self, st.fr->mark_seen(k)))
+          break;
+      if (st.fr && !check(self, st.fr->commit()))
+        return caf::make_error(caf::sec::runtime_error, "frontier write failed");
+      return caf::ok_atom::value;
+    },
     // Seeds; replies once admitted so the job starts fetchers after the frontier has work.
     [self](add_atom, std::vector<url_task>& tasks) {
       if (self->state.ended)

@@ -347,6 +347,42 @@ void frontier::forget(const frontier_entry& e) {
   batch_seen_.erase(key);
 }
 
+result<bool> frontier::mark_seen(const std::string& key) {
+  auto k = known(key);
+  if (!k)
+    return k.err();
+  if (*k)
+    return false;
+  ++known_;
+  counters_dirty_ = true;
+  batch_->Put(db_->handle(store::column::seen), key, rocksdb::Slice());
+  ++batch_ops_;
+  batch_seen_.insert(key);
+  bloom_add(key);
+  if (auto r = maybe_commit(); !r)
+    return r.err();
+  return true;
+}
+
+result<std::vector<std::string>> frontier::page_keys(const std::string& after, std::size_t max) {
+  if (auto r = commit(); !r)
+    return r.err();
+  std::vector<std::string> keys;
+  std::unique_ptr<rocksdb::Iterator> it(db_->rocks()->NewIterator(rocksdb::ReadOptions(), db_->handle(store::column::pages)));
+  if (after.empty())
+    it->SeekToFirst();
+  else
+    it->Seek(after);
+  for (; it->Valid() && keys.size() < max; it->Next()) {
+    if (!after.empty() && it->key() == rocksdb::Slice(after))
+      continue;
+    keys.emplace_back(it->key().data(), it->key().size());
+  }
+  if (!it->status().ok())
+    return make_error(quoted(*db_) + ": cannot read the pages: " + it->status().ToString());
+  return keys;
+}
+
 void frontier::count_taken(std::int64_t delta) {
   taken_ = static_cast<std::uint64_t>(static_cast<std::int64_t>(taken_) + delta);
   counters_dirty_ = true;

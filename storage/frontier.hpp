@@ -95,6 +95,13 @@ class frontier {
   /// to another member that may die before fetching them. The Bloom filter keeps its bits (a
   /// later `known` costs a RocksDB Get, never a wrong answer).
   void forget(const frontier_entry& e);
+  /// Cluster hand-over: marks request key `key` seen without queueing it (a page a leaving member
+  /// fetched, so that this member does not fetch it again). Returns false when it was known.
+  result<bool> mark_seen(const std::string& key);
+  /// Keys of the stored page records (a normalized URL, or request_key for a seed request) after
+  /// `after` in key order ("" = from the first), at most `max`: read in bounded chunks by a
+  /// leaving member. Commits the pending batch first.
+  result<std::vector<std::string>> page_keys(const std::string& after, std::size_t max);
   /// Puts meta `key` = `value` into the pending batch: written by the next commit, atomically
   /// with the page records and frontier changes staged before it (the job's cookie jar goes this
   /// way, so a finished page is never on disk without the cookies its response set).
