@@ -129,7 +129,12 @@ namespace {
 struct fwd_job {
   caf::actor queue;  // once attached
   std::map<std::string, std::vector<url_task>> outbox;  // target -> not yet sent
-  std::map<std::string, std::vector<url_task>> log;     // target -> acknowledged (re-sent if it dies)
+  // Acknowledged URLs (re-sent if their receiver dies) go to the job's forward log in its store,
+  // through the queue (storage/forward_log: RocksDB, not memory); `log` only holds those
+  // acknowledged before the queue attached. logged: target -> entries in the store's log.
+  std::map<std::string, std::vector<url_task>> log;
+  std::map<std::string, std::uint64_t> logged;
+  std::size_t replaying = 0;  // targets whose log is being read back and routed again
   struct batch {
     std::string target;
     std::vector<url_task> tasks;
@@ -303,8 +308,13 @@ void flush(agent_actor self, const std::string& job_id, const std::string& targe
           auto& b = it->second;
           j.acked += b.tasks.size();
           auto target = b.target;
-          auto& lg = j.log[target];
-          std::move(b.tasks.begin(), b.tasks.end(), std::back_inserter(lg));
+          if (j.queue) {
+            j.logged[target] += b.tasks.size();
+            self->send(j.queue, cl_log_atom::value, target, std::move(b.tasks));
+          } else {
+            auto& lg = j.log[target];
+            std::move(b.tasks.begin(), b.tasks.end(), std::back_inserter(lg));
+          }
           j.unacked.erase(it);
           if (j.outstanding[target] > 0)
             --j.outstanding[target];
@@ -312,6 +322,39 @@ void flush(agent_actor self, const std::string& job_id, const std::string& targe
         },
         [self, job_id, id](caf::error&) { on_batch_failed(self, job_id, id); });
   }
+}
+
+/// Reads `target`'s forward log back from the job's store, chunk by chunk, and routes each chunk
+/// again; the next chunk is read only once the outboxes hold few URLs (bounded memory). The job
+/// is not idle meanwhile.
+void replay_log(agent_actor self, const std::string& job_id, const std::string& target, std::uint64_t after = 0,
+                bool started = false) {
+  auto& j = self->state.jobs[job_id];
+  if (!started)
+    ++j.replaying;
+  std::size_t waiting = 0;
+  for (const auto& [t, box] : j.outbox)
+    waiting += box.size();
+  if (!j.queue || j.done) {
+    --j.replaying;
+    return;
+  }
+  if (waiting > 4096) {
+    self->delayed_send(self, std::chrono::milliseconds(10), cl_relog_atom::value, job_id, target, after);
+    return;
+  }
+  self->request(j.queue, std::chrono::seconds(60), cl_relog_atom::value, target, after, false)
+    .then(
+      [self, job_id, target](std::uint64_t last, std::vector<url_task>& tasks) {
+        auto& j = self->state.jobs[job_id];
+        if (tasks.empty()) {
+          --j.replaying;
+          return;
+        }
+        route(self, job_id, std::move(tasks));
+        replay_log(self, job_id, target, last, true);
+      },
+      [self, job_id](caf::error&) { --self->state.jobs[job_id].replaying; });
 }
 
 void flush_all(agent_actor self, const std::string& job_id) {
@@ -386,10 +429,17 @@ void apply_members(agent_actor self, std::vector<cluster_member> members, std::v
     for (const auto& g : lost) {
       std::vector<url_task>* vs[2] = {&j.outbox[g], nullptr};
       if (std::find(gone.begin(), gone.end(), g) != gone.end()) {
-        if (g == handed_over)
+        bool in_store = j.logged.erase(g) > 0 && j.queue;
+        if (g == handed_over) {
           j.log[g].clear();  // it handed its URLs over: nothing to re-send
-        else
+          if (in_store)
+            self->request(j.queue, std::chrono::seconds(60), cl_relog_atom::value, g, std::uint64_t{0}, true)
+              .then([](std::uint64_t, std::vector<url_task>&) {}, [](caf::error&) {});
+        } else {
           vs[1] = &j.log[g];  // died: everything it ever accepted goes to the new owners
+          if (in_store)
+            replay_log(self, job_id, g);
+        }
       }
       for (auto* v : vs) {
         if (!v)
@@ -435,7 +485,7 @@ caf::result<cluster_report> report(agent_actor self, const std::string& job_id) 
         // "max_pages") will never be fetched: they do not keep the member busy.
         bool capped = qs.rejected.count("max_pages") > 0;
         r.idle = (qs.queued == 0 || capped) && qs.in_flight == 0 && boxes_empty && j.unacked.empty() &&
-                 j.parked.empty();
+                 j.parked.empty() && j.replaying == 0;
         r.pages = qs.finished;
         r.queued = qs.queued;
         r.in_flight = qs.in_flight;
@@ -620,7 +670,7 @@ void poll_round(agent_actor self, const std::string& job_id) {
 /// or being committed by a queue.
 bool forwarding_idle(const agent_state& st) {
   for (const auto& [id, j] : st.jobs) {
-    if (!j.unacked.empty() || !j.parked.empty() || j.adding > 0)
+    if (!j.unacked.empty() || !j.parked.empty() || j.adding > 0 || j.replaying > 0)
       return false;
     for (const auto& [t, box] : j.outbox)
       if (!box.empty())
@@ -928,6 +978,12 @@ caf::behavior agent(agent_actor self, std::string name, std::string secret, bool
       return st.ho_rp;
     },
     [self](cl_drain_atom) { drain_step(self); },
+    // A forward log's replay waiting for the outboxes to drain (local).
+    [self](cl_relog_atom, std::string& job_id, std::string& target, std::uint64_t after) {
+      if (self->current_sender() && self->current_sender() != caf::actor_cast<caf::strong_actor_ptr>(self))
+        return;
+      replay_log(self, job_id, target, after, true);
+    },
     // ---- coordinator: a job submitted here (from the cluster object) ----
     [self](cl_start_atom, std::string& id, std::string& spec, std::vector<std::string>& seeds) {
       auto& st = self->state;

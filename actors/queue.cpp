@@ -18,6 +18,7 @@
 
 #include "actors/cluster_hook.hpp"
 #include "actors/messages.hpp"
+#include "storage/forward_log.hpp"
 #include "storage/frontier.hpp"
 
 namespace crawld::actors {
@@ -62,6 +63,7 @@ struct queue_state {
   // each admission round; the crawl ends only after the coordinator said `cl_done`.
   std::vector<url_task> outbox;
   bool cluster_done = false;
+  std::unique_ptr<storage::forward_log> fwd_log;  // URLs other members acknowledged (opened lazily)
 };
 
 using queue_actor = caf::stateful_actor<queue_state>*;
@@ -499,6 +501,44 @@ caf::behavior queue(queue_actor self, caf::actor limiter, caf::actor job,
       }
       check_end(self);
       return caf::ok_atom::value;
+    },
+    // The cluster's forward log (cluster only): URLs other members acknowledged, kept in this
+    // job's store so the cluster actor's memory does not grow with them; read back in chunks
+    // when their receiver dies, dropped when it left after a hand-over. A failed log write costs
+    // only the re-send after a death (the store's own errors surface through the frontier).
+    [self](cl_log_atom, std::string& target, std::vector<url_task>& tasks) {
+      auto& st = self->state;
+      if (!st.fwd_log && st.fr)
+        if (auto l = storage::forward_log::open(st.fr->db()))
+          st.fwd_log = std::move(*l);
+      if (!st.fwd_log)
+        return;
+      std::vector<storage::frontier_entry> es;
+      es.reserve(tasks.size());
+      for (const auto& t : tasks)
+        es.push_back(to_entry(t));
+      (void)st.fwd_log->append(target, es);
+    },
+    [self](cl_relog_atom, std::string& target, std::uint64_t after, bool drop)
+      -> caf::result<std::uint64_t, std::vector<url_task>> {
+      auto& st = self->state;
+      std::vector<url_task> out;
+      if (!st.fwd_log)
+        return {after, out};
+      auto c = drop ? result<storage::forward_log::chunk>(storage::forward_log::chunk{})
+                    : st.fwd_log->read(target, after, 4096);
+      if (!c || c->entries.empty()) {
+        (void)st.fwd_log->drop(target);
+        return {after, out};
+      }
+      out.reserve(c->entries.size());
+      for (auto& e : c->entries) {
+        auto t = to_task(std::move(e));
+        t.seq = 0;
+        t.attempt = 0;
+        out.push_back(std::move(t));
+      }
+      return {c->last, std::move(out)};
     },
     // A leaving member's hand-over (cluster only): its stored pages' keys, in bounded chunks ...
     [self](cl_pages_atom, std::string& after) -> caf::result<std::vector<std::string>> {

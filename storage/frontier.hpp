@@ -128,6 +128,8 @@ class frontier {
   std::size_t in_memory() const;
   /// Bytes held in memory by the seen-set filter and the per-host windows (estimated).
   std::uint64_t memory_bytes() const;
+  /// The store it writes to (the cluster's forward log shares it).
+  std::shared_ptr<store> db() const { return db_; }
   /// The store's RocksDB memory (store::memory_usage).
   store::memory store_memory() const { return db_->memory_usage(); }
 
