@@ -69,9 +69,11 @@ using cl_left_atom = caf::atom_constant<caf::atom("clleft")>;
 using cl_drain_atom = caf::atom_constant<caf::atom("cldrain")>;
 using cl_pause_atom = caf::atom_constant<caf::atom("clpause")>;
 
+bool cluster_tls_shim_linked();  // actors/cluster_tls_shim.cpp
+
 void configure_cluster(caf::actor_system_config& cfg, const cluster_tls* tls) {
   cfg.load<caf::io::middleman>();
-  if (tls) {
+  if (tls && cluster_tls_shim_linked()) {  // the reference links the shim into every binary
     cfg.load<caf::openssl::manager>();
     cfg.openssl_certificate = tls->cert;
     cfg.openssl_key = tls->key;
