@@ -96,7 +96,8 @@ struct loss_outcome {
 
 std::uint64_t received_total(const coordinator_process& c) {
   std::uint64_t n = 0;
-  if (auto m = c.get_json("/v1/cluster").find("members"))
+  auto j = c.get_json("/v1/cluster");  // find() points into it
+  if (auto m = j.find("members"))
     for (const auto& x : m->items)
       n += field(x, "received");
   return n;
