@@ -64,10 +64,16 @@ using cl_start_atom = caf::atom_constant<caf::atom("clstart")>;
 using cl_tick_atom = caf::atom_constant<caf::atom("cltick")>;
 using cl_flush_atom = caf::atom_constant<caf::atom("clflush")>;
 using cl_cancel_atom = caf::atom_constant<caf::atom("clcancel")>;
+using cl_handover_atom = caf::atom_constant<caf::atom("clhandover")>;
+using cl_left_atom = caf::atom_constant<caf::atom("clleft")>;
+using cl_drain_atom = caf::atom_constant<caf::atom("cldrain")>;
+using cl_pause_atom = caf::atom_constant<caf::atom("clpause")>;
+
+bool cluster_tls_shim_linked();  // actors/cluster_tls_shim.cpp
 
 void configure_cluster(caf::actor_system_config& cfg, const cluster_tls* tls) {
   cfg.load<caf::io::middleman>();
-  if (tls) {
+  if (tls && cluster_tls_shim_linked()) {  // the reference links the shim into every binary
     cfg.load<caf::openssl::manager>();
     cfg.openssl_certificate = tls->cert;
     cfg.openssl_key = tls->key;
@@ -110,6 +116,7 @@ struct cluster_shared {
   std::condition_variable cv;
   std::deque<cluster_event> events;
   cluster_status status;
+  std::map<std::string, std::vector<cluster_member_status>> job_members;  // job -> newest poll round
 
   void push(cluster_event e) {
     std::lock_guard<std::mutex> g(m);
@@ -124,7 +131,12 @@ namespace {
 struct fwd_job {
   caf::actor queue;  // once attached
   std::map<std::string, std::vector<url_task>> outbox;  // target -> not yet sent
-  std::map<std::string, std::vector<url_task>> log;     // target -> acknowledged (re-sent if it dies)
+  // Acknowledged URLs (re-sent if their receiver dies) go to the job's forward log in its store,
+  // through the queue (storage/forward_log: RocksDB, not memory); `log` only holds those
+  // acknowledged before the queue attached. logged: target -> entries in the store's log.
+  std::map<std::string, std::vector<url_task>> log;
+  std::map<std::string, std::uint64_t> logged;
+  std::size_t replaying = 0;  // targets whose log is being read back and routed again
   struct batch {
     std::string target;
     std::vector<url_task> tasks;
@@ -137,6 +149,7 @@ struct fwd_job {
     std::vector<url_task> tasks;
   };
   std::vector<parked_batch> parked;  // received before the job's queue attached
+  std::size_t adding = 0;            // received batches handed to the queue, not yet committed
   std::uint64_t forwarded = 0, acked = 0, received = 0;
   bool flush_scheduled = false;
   bool done = false;  // the coordinator ended the job
@@ -147,6 +160,7 @@ struct coord_job {
   std::string spec;
   std::vector<std::string> seeds;
   bool finished = false;
+  bool paused = false;  // through the API: members joining later get the pause too
   bool polling = false;
   std::string prev_signature;
   bool prev_quiet = false;
@@ -158,6 +172,16 @@ struct agent_state {
   std::chrono::milliseconds poll_every{200};
   caf::actor coord;                     // node: the coordinator's actor
   std::vector<cluster_member> members;  // sorted by name; includes this process
+  // Members handing their URLs over before a clean leave: they own no host any more, but may
+  // still send batches (and get polled) until they say `clleft` (docs/cluster.md).
+  std::vector<cluster_member> leaving;
+  // Node: the hand-over of a clean leave (cluster::hand_over).
+  enum class handover { none, draining, marking, asked, rehoming, flushing, closed } ho = handover::none;
+  std::vector<std::string> mark_jobs;  // jobs whose stored pages are still to be marked at their new owners
+  std::string mark_after;              // the last page key marked of mark_jobs.front()
+  std::uint64_t marked = 0;            // page keys sent to be marked
+  caf::typed_response_promise<std::uint64_t> ho_rp;  // answered with the URLs handed over
+  std::uint64_t ho_acked_at = 0;                      // URLs acknowledged when the hand-over began
   std::shared_ptr<cluster_view> view;
   std::shared_ptr<cluster_shared> sh;
   std::map<std::string, fwd_job> jobs;
@@ -176,6 +200,16 @@ using agent_actor = caf::stateful_actor<agent_state>*;
 
 const cluster_member* find_member(const agent_state& st, const std::string& name) {
   for (const auto& m : st.members)
+    if (m.name == name)
+      return &m;
+  return nullptr;
+}
+
+/// A member or a leaving member (may still send batches; polled until it has left).
+const cluster_member* find_any(const agent_state& st, const std::string& name) {
+  if (const auto* m = find_member(st, name))
+    return m;
+  for (const auto& m : st.leaving)
     if (m.name == name)
       return &m;
   return nullptr;
@@ -276,8 +310,13 @@ void flush(agent_actor self, const std::string& job_id, const std::string& targe
           auto& b = it->second;
           j.acked += b.tasks.size();
           auto target = b.target;
-          auto& lg = j.log[target];
-          std::move(b.tasks.begin(), b.tasks.end(), std::back_inserter(lg));
+          if (j.queue) {
+            j.logged[target] += b.tasks.size();
+            self->send(j.queue, cl_log_atom::value, target, std::move(b.tasks));
+          } else {
+            auto& lg = j.log[target];
+            std::move(b.tasks.begin(), b.tasks.end(), std::back_inserter(lg));
+          }
           j.unacked.erase(it);
           if (j.outstanding[target] > 0)
             --j.outstanding[target];
@@ -285,6 +324,39 @@ void flush(agent_actor self, const std::string& job_id, const std::string& targe
         },
         [self, job_id, id](caf::error&) { on_batch_failed(self, job_id, id); });
   }
+}
+
+/// Reads `target`'s forward log back from the job's store, chunk by chunk, and routes each chunk
+/// again; the next chunk is read only once the outboxes hold few URLs (bounded memory). The job
+/// is not idle meanwhile.
+void replay_log(agent_actor self, const std::string& job_id, const std::string& target, std::uint64_t after = 0,
+                bool started = false) {
+  auto& j = self->state.jobs[job_id];
+  if (!started)
+    ++j.replaying;
+  std::size_t waiting = 0;
+  for (const auto& [t, box] : j.outbox)
+    waiting += box.size();
+  if (!j.queue || j.done) {
+    --j.replaying;
+    return;
+  }
+  if (waiting > 4096) {
+    self->delayed_send(self, std::chrono::milliseconds(10), cl_relog_atom::value, job_id, target, after);
+    return;
+  }
+  self->request(j.queue, std::chrono::seconds(60), cl_relog_atom::value, target, after, false)
+    .then(
+      [self, job_id, target](std::uint64_t last, std::vector<url_task>& tasks) {
+        auto& j = self->state.jobs[job_id];
+        if (tasks.empty()) {
+          --j.replaying;
+          return;
+        }
+        route(self, job_id, std::move(tasks));
+        replay_log(self, job_id, target, last, true);
+      },
+      [self, job_id](caf::error&) { --self->state.jobs[job_id].replaying; });
 }
 
 void flush_all(agent_actor self, const std::string& job_id) {
@@ -298,24 +370,36 @@ void flush_all(agent_actor self, const std::string& job_id) {
 }
 
 /// A new member list: the view changes; everything forwarded to a member that is gone (waiting,
-/// unacknowledged or acknowledged) goes to its hosts' new owners.
-void apply_members(agent_actor self, std::vector<cluster_member> members) {
+/// unacknowledged or acknowledged) goes to its hosts' new owners. A member that starts leaving
+/// (now in `leaving`) owns nothing: what waits for it or is unacknowledged by it is routed again.
+/// `handed_over`: a member gone by a clean leave, whose acknowledged URLs it handed over itself
+/// (not re-sent: that would make its new owners fetch its pages again).
+void apply_members(agent_actor self, std::vector<cluster_member> members, std::vector<cluster_member> leaving = {},
+                   const std::string& handed_over = "") {
   auto& st = self->state;
   std::sort(members.begin(), members.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
-  std::set<std::string> now;
+  std::set<std::string> now, known;
   for (const auto& m : members)
     now.insert(m.name);
-  std::vector<std::string> gone;
-  for (const auto& m : st.members)
-    if (!now.count(m.name))
-      gone.push_back(m.name);
+  known = now;
+  for (const auto& m : leaving)
+    known.insert(m.name);
+  std::vector<std::string> gone, moved;  // gone: left the cluster; moved: owns nothing any more
+  for (const auto* list : {&st.members, &st.leaving})
+    for (const auto& m : *list) {
+      if (!known.count(m.name))
+        gone.push_back(m.name);
+      else if (!now.count(m.name) && find_member(st, m.name))
+        moved.push_back(m.name);
+    }
   bool joined = false;
   for (const auto& m : members)
-    joined = joined || !find_member(st, m.name);
+    joined = joined || !find_any(st, m.name);
   st.members = std::move(members);
+  st.leaving = std::move(leaving);
   if (const auto* me = find_member(st, st.self_name))
     st.token = me->token;
-  st.view->set(member_names(st));
+  st.view->set(member_names(st));  // a leaving member (this one too) owns nothing
   {
     std::lock_guard<std::mutex> g(st.sh->m);
     auto& s = st.sh->status;
@@ -336,20 +420,39 @@ void apply_members(agent_actor self, std::vector<cluster_member> members) {
   if (joined)
     for (auto& [job_id, j] : st.jobs)
       if (j.queue)
-        self->send(j.queue, cl_rehome_atom::value);  // hosts the newcomer won leave our frontier
-  if (gone.empty())
+        self->request(j.queue, std::chrono::seconds(60), cl_rehome_atom::value)  // hosts the newcomer won
+          .then([](caf::ok_atom) {}, [](caf::error&) {});                     // leave our frontier
+  if (gone.empty() && moved.empty())
     return;
+  std::vector<std::string> lost = gone;  // no URL may stay with these
+  lost.insert(lost.end(), moved.begin(), moved.end());
   for (auto& [job_id, j] : st.jobs) {
     std::vector<url_task> again;
-    for (const auto& g : gone) {
-      for (auto* v : {&j.outbox[g], &j.log[g]}) {
+    for (const auto& g : lost) {
+      std::vector<url_task>* vs[2] = {&j.outbox[g], nullptr};
+      if (std::find(gone.begin(), gone.end(), g) != gone.end()) {
+        bool in_store = j.logged.erase(g) > 0 && j.queue;
+        if (g == handed_over) {
+          j.log[g].clear();  // it handed its URLs over: nothing to re-send
+          if (in_store)
+            self->request(j.queue, std::chrono::seconds(60), cl_relog_atom::value, g, std::uint64_t{0}, true)
+              .then([](std::uint64_t, std::vector<url_task>&) {}, [](caf::error&) {});
+        } else {
+          vs[1] = &j.log[g];  // died: everything it ever accepted goes to the new owners
+          if (in_store)
+            replay_log(self, job_id, g);
+        }
+      }
+      for (auto* v : vs) {
+        if (!v)
+          continue;
         std::move(v->begin(), v->end(), std::back_inserter(again));
         v->clear();
       }
       j.outstanding.erase(g);
     }
     for (auto it = j.unacked.begin(); it != j.unacked.end();) {
-      if (std::find(gone.begin(), gone.end(), it->second.target) != gone.end()) {
+      if (std::find(lost.begin(), lost.end(), it->second.target) != lost.end()) {
         std::move(it->second.tasks.begin(), it->second.tasks.end(), std::back_inserter(again));
         it = j.unacked.erase(it);
       } else {
@@ -384,7 +487,7 @@ caf::result<cluster_report> report(agent_actor self, const std::string& job_id) 
         // "max_pages") will never be fetched: they do not keep the member busy.
         bool capped = qs.rejected.count("max_pages") > 0;
         r.idle = (qs.queued == 0 || capped) && qs.in_flight == 0 && boxes_empty && j.unacked.empty() &&
-                 j.parked.empty();
+                 j.parked.empty() && j.replaying == 0;
         r.pages = qs.finished;
         r.queued = qs.queued;
         r.in_flight = qs.in_flight;
@@ -406,11 +509,12 @@ caf::result<cluster_report> report(agent_actor self, const std::string& job_id) 
   return rp;
 }
 
-void broadcast_members(agent_actor self) {
+void broadcast_members(agent_actor self, const std::string& handed_over = "") {
   auto& st = self->state;
-  for (const auto& m : st.members)
-    if (m.name != st.self_name)
-      self->send(m.handle, cl_members_atom::value, st.members);
+  for (const auto* list : {&st.members, &st.leaving})
+    for (const auto& m : *list)
+      if (m.name != st.self_name)
+        self->send(m.handle, cl_members_atom::value, st.members, st.leaving, handed_over);
 }
 
 void finish_job(agent_actor self, const std::string& job_id) {
@@ -435,16 +539,20 @@ void reseed(agent_actor self) {
   }
 }
 
-void member_gone(agent_actor self, const std::string& name, const char* how) {
+/// A member died or left. `handed_over`: a clean leave whose hand-over completed (its URLs are
+/// with their new owners): nothing is re-sent, no seed re-admitted.
+void member_gone(agent_actor self, const std::string& name, const char* how, bool handed_over = false) {
   auto& st = self->state;
-  auto it = std::find_if(st.members.begin(), st.members.end(), [&](const auto& m) { return m.name == name; });
-  if (it == st.members.end())
+  if (!find_any(st, name))
     return;
-  auto members = st.members;
-  members.erase(members.begin() + (it - st.members.begin()));
-  apply_members(self, members);
-  broadcast_members(self);
-  reseed(self);
+  auto members = st.members, leaving = st.leaving;
+  for (auto* list : {&members, &leaving})
+    list->erase(std::remove_if(list->begin(), list->end(), [&](const auto& m) { return m.name == name; }), list->end());
+  const std::string clean = handed_over ? name : "";
+  apply_members(self, members, leaving, clean);
+  broadcast_members(self, clean);
+  if (!handed_over)
+    reseed(self);
   for (auto& [id, cj] : st.cjobs) {
     cj.prev_signature.clear();
     cj.prev_quiet = false;
@@ -494,13 +602,31 @@ void evaluate(agent_actor self, const std::string& job_id, std::vector<cluster_r
           m.idle = r.idle;
         }
     s.rejected_joins = st.rejected_joins;
+    auto& jm = st.sh->job_members[job_id];
+    jm.clear();
+    for (const auto& r : reps) {
+      cluster_member_status c;
+      c.name = r.name;
+      c.self = r.name == st.self_name;
+      c.pages = r.pages;
+      c.queued = r.queued;
+      c.in_flight = r.in_flight;
+      c.hosts = r.hosts;
+      c.forwarded = r.forwarded;
+      c.acked = r.acked;
+      c.received = r.received;
+      c.rejected_batches = r.rejected_batches;
+      c.idle = r.idle;
+      jm.push_back(c);
+    }
   }
   // Quiescence, seen twice in a row with nothing changed in between (docs/cluster.md).
   if (quiet && cj.prev_quiet && sig == cj.prev_signature) {
     cj.finished = true;
-    for (const auto& m : st.members)
-      if (m.name != st.self_name)
-        self->send(m.handle, cl_finish_atom::value, job_id);
+    for (const auto* list : {&st.members, &st.leaving})
+      for (const auto& m : *list)
+        if (m.name != st.self_name)
+          self->send(m.handle, cl_finish_atom::value, job_id);
     finish_job(self, job_id);
     return;
   }
@@ -521,8 +647,10 @@ void poll_round(agent_actor self, const std::string& job_id) {
     bool complete = true;
   };
   auto r = std::make_shared<round>();
-  r->expected = st.members.size();
-  for (const auto& m : st.members) {
+  auto polled = st.members;  // leaving members too: they hold URLs until handed over
+  polled.insert(polled.end(), st.leaving.begin(), st.leaving.end());
+  r->expected = polled.size();
+  for (const auto& m : polled) {
     auto on_done = [self, job_id, r] {
       if (++r->answered == r->expected)
         evaluate(self, job_id, r->reps, r->complete);
@@ -538,6 +666,172 @@ void poll_round(agent_actor self, const std::string& job_id) {
           on_done();
         });
   }
+}
+
+/// Whether nothing of this process's forwarding is pending: no URL waiting, unacknowledged, parked
+/// or being committed by a queue.
+bool forwarding_idle(const agent_state& st) {
+  for (const auto& [id, j] : st.jobs) {
+    if (!j.unacked.empty() || !j.parked.empty() || j.adding > 0 || j.replaying > 0)
+      return false;
+    for (const auto& [t, box] : j.outbox)
+      if (!box.empty())
+        return false;
+  }
+  return true;
+}
+
+void drain_step(agent_actor self);
+
+/// The hand-over's marking phase: the keys of this member's stored pages, chunk by chunk, go to
+/// the members that will own their hosts, which mark them seen (so the pages this member fetched
+/// are not fetched again after it left). Then the coordinator is asked to make this member
+/// `leaving` (its broadcast arrives before its answer: from then on nobody routes a URL here).
+void mark_step(agent_actor self) {
+  auto& st = self->state;
+  using ho = agent_state::handover;
+  if (st.mark_jobs.empty()) {
+    st.ho = ho::asked;
+    self->request(st.coord, std::chrono::seconds(5), cl_leave_atom::value, st.self_name, st.token, true)
+      .then(
+        [self](caf::ok_atom) {
+          self->state.ho = ho::rehoming;
+          self->send(self, cl_drain_atom::value);
+        },
+        [self](caf::error& e) mutable {
+          self->state.ho = ho::none;
+          self->state.ho_rp.deliver(std::move(e));
+        });
+    return;
+  }
+  auto job_id = st.mark_jobs.front();
+  auto& j = st.jobs[job_id];
+  if (!j.queue) {
+    st.mark_jobs.erase(st.mark_jobs.begin());
+    return mark_step(self);
+  }
+  self->request(j.queue, std::chrono::seconds(30), cl_pages_atom::value, st.mark_after)
+    .then(
+      [self, job_id](std::vector<std::string>& keys) {
+        auto& st = self->state;
+        if (keys.empty()) {
+          st.mark_jobs.erase(st.mark_jobs.begin());
+          st.mark_after.clear();
+          self->send(self, cl_drain_atom::value);
+          return;
+        }
+        st.mark_after = keys.back();
+        st.marked += keys.size();
+        crawld::cluster::rendezvous after;  // the members without this one
+        for (const auto& m : st.members)
+          if (m.name != st.self_name)
+            after.add(m.name);
+        std::map<std::string, std::vector<std::string>> by_owner;
+        for (auto& k : keys)
+          if (auto u = parse::parse_url(k); u && after.size() > 0)
+            by_owner[after.owner(u->host_key())].push_back(std::move(k));
+        auto left = std::make_shared<std::size_t>(by_owner.size());
+        if (*left == 0)
+          return (void)self->send(self, cl_drain_atom::value);
+        for (auto& [owner, ks] : by_owner) {
+          const auto* m = find_member(st, owner);
+          if (!m) {
+            if (--*left == 0)
+              self->send(self, cl_drain_atom::value);
+            continue;
+          }
+          // Errors only cost repeats (the page is fetched again by its new owner): go on.
+          auto next = [self, left] {
+            if (--*left == 0)
+              self->send(self, cl_drain_atom::value);
+          };
+          self->request(m->handle, std::chrono::seconds(30), cl_mark_atom::value, job_id, st.self_name, st.token,
+                        std::move(ks))
+            .then([next](caf::ok_atom) { next(); }, [next](caf::error&) { next(); });
+        }
+      },
+      [self](caf::error&) {
+        auto& st = self->state;
+        st.mark_jobs.erase(st.mark_jobs.begin());
+        st.mark_after.clear();
+        self->send(self, cl_drain_atom::value);
+      });
+}
+
+/// One step of a node's hand-over (docs/cluster.md, clean leave): wait until the paused queues
+/// have no request in flight, make them hand every queued URL to this actor (`clrehome`: no host
+/// is local any more), wait until every batch is acknowledged, then close (refuse batches) and
+/// tell the coordinator `clleft`.
+void drain_step(agent_actor self) {
+  auto& st = self->state;
+  using ho = agent_state::handover;
+  std::vector<caf::actor> queues;
+  for (auto& [id, j] : st.jobs)
+    if (j.queue && !j.done)
+      queues.push_back(j.queue);
+  auto again = [self] { self->delayed_send(self, std::chrono::milliseconds(20), cl_drain_atom::value); };
+  if (st.ho == ho::marking)
+    return mark_step(self);
+  if (st.ho == ho::draining || st.ho == ho::rehoming) {
+    if (queues.empty()) {
+      st.ho = st.ho == ho::draining ? ho::marking : ho::flushing;
+      return drain_step(self);
+    }
+    struct round {
+      std::size_t left = 0;
+      std::uint64_t busy = 0;
+    };
+    auto r = std::make_shared<round>();
+    r->left = queues.size();
+    auto phase = st.ho;
+    auto done = [self, r, phase, again] {
+      if (--r->left > 0)
+        return;
+      auto& st = self->state;
+      if (st.ho != phase)
+        return;
+      if (phase == ho::draining && r->busy > 0)
+        return again();
+      st.ho = phase == ho::draining ? ho::marking : ho::flushing;
+      if (st.ho == ho::marking) {
+        st.mark_jobs.clear();
+        for (auto& [id, j] : st.jobs)
+          if (j.queue && !j.done)
+            st.mark_jobs.push_back(id);
+        st.mark_after.clear();
+      }
+      self->send(self, cl_drain_atom::value);
+    };
+    for (const auto& q : queues) {
+      if (phase == ho::draining)
+        self->request(q, std::chrono::seconds(5), stats_atom::value)
+          .then(
+            [r, done](queue_stats& qs) {
+              r->busy += qs.in_flight;
+              done();
+            },
+            [done](caf::error&) { done(); });
+      else
+        self->request(q, std::chrono::seconds(60), cl_rehome_atom::value)
+          .then([done](caf::ok_atom) { done(); }, [done](caf::error&) { done(); });
+    }
+    return;
+  }
+  if (st.ho != ho::flushing)
+    return;
+  if (!forwarding_idle(st))
+    return again();
+  st.ho = ho::closed;
+  self->request(st.coord, std::chrono::seconds(5), cl_left_atom::value, st.self_name, st.token)
+    .then(
+      [self](caf::ok_atom) {
+        auto& st = self->state;
+        std::uint64_t acked = 0;
+        for (const auto& [id, j] : st.jobs)
+          acked += j.acked;
+        st.ho_rp.deliver(acked - st.ho_acked_at);
+      },
+          [self](caf::error& e) { self->state.ho_rp.deliver(std::move(e)); });
 }
 
 caf::behavior agent(agent_actor self, std::string name, std::string secret, bool coordinator,
@@ -594,7 +888,7 @@ caf::behavior agent(agent_actor self, std::string name, std::string secret, bool
         }
         return {cl_join_atom::value, false, std::string("wrong cluster secret")};
       }
-      if (name.empty() || find_member(st, name) || !handle) {
+      if (name.empty() || find_any(st, name) || !handle) {
         ++st.rejected_joins;
         return {cl_join_atom::value, false, "the name '" + name + "' is empty or already a member"};
       }
@@ -603,26 +897,55 @@ caf::behavior agent(agent_actor self, std::string name, std::string secret, bool
       members.push_back(cluster_member{name, token, handle});
       self->monitor(handle);
       st.monitored[handle.address()] = name;
-      apply_members(self, members);
+      apply_members(self, members, st.leaving);
       broadcast_members(self);
       // Jobs still running: the newcomer runs them too.
       for (auto& [id, cj] : st.cjobs) {
         if (!cj.finished)
           self->send(handle, cl_job_atom::value, id, cj.spec);
+        if (!cj.finished && cj.paused)
+          self->send(handle, cl_pause_atom::value, id, true);
         cj.prev_signature.clear();
         cj.prev_quiet = false;
       }
       return {cl_join_atom::value, true, token};
     },
-    [self](cl_leave_atom, std::string& name, std::string& token) -> caf::result<caf::ok_atom> {
+    // A leave. hand_over: the member hands its queued URLs to their new owners first; it owns
+    // nothing from now on but may still send batches until `clleft`. Otherwise: like a death.
+    [self](cl_leave_atom, std::string& name, std::string& token, bool hand_over) -> caf::result<caf::ok_atom> {
       auto& st = self->state;
-      const auto* m = find_member(st, name);
+      const auto* m = find_any(st, name);
       if (!st.coordinator || !m || name == st.self_name || !constant_time_equal(token, m->token))
         return caf::make_error(caf::sec::request_receiver_down);
+      if (hand_over && find_member(st, name)) {
+        auto members = st.members, leaving = st.leaving;
+        leaving.push_back(*m);
+        members.erase(std::remove_if(members.begin(), members.end(), [&](const auto& x) { return x.name == name; }),
+                      members.end());
+        apply_members(self, members, leaving);
+        broadcast_members(self);
+        for (auto& [id, cj] : st.cjobs) {
+          cj.prev_signature.clear();
+          cj.prev_quiet = false;
+        }
+        return caf::ok_atom::value;
+      }
       auto addr = m->handle.address();
       self->demonitor(m->handle);
       st.monitored.erase(addr);
       member_gone(self, name, "left");
+      return caf::ok_atom::value;
+    },
+    // A leaving member handed everything over: it goes, and nothing of it is re-sent.
+    [self](cl_left_atom, std::string& name, std::string& token) -> caf::result<caf::ok_atom> {
+      auto& st = self->state;
+      const auto* m = find_any(st, name);
+      if (!st.coordinator || !m || find_member(st, name) || !constant_time_equal(token, m->token))
+        return caf::make_error(caf::sec::request_receiver_down);
+      auto addr = m->handle.address();
+      self->demonitor(m->handle);
+      st.monitored.erase(addr);
+      member_gone(self, name, "left, handed over", true);
       return caf::ok_atom::value;
     },
     // ---- node: leave (from the cluster object, this process only) ----
@@ -632,10 +955,36 @@ caf::behavior agent(agent_actor self, std::string name, std::string secret, bool
       if (st.coordinator || !sender || sender->node() != self->node())
         return caf::make_error(caf::sec::request_receiver_down);
       auto rp = self->make_response_promise<caf::ok_atom>();
-      self->request(st.coord, std::chrono::seconds(5), cl_leave_atom::value, st.self_name, st.token)
+      self->request(st.coord, std::chrono::seconds(5), cl_leave_atom::value, st.self_name, st.token, false)
         .then([rp](caf::ok_atom) mutable { rp.deliver(caf::ok_atom::value); },
               [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
       return rp;
+    },
+    // ---- node: clean leave by hand-over (from the cluster object, this process only) ----
+    [self](cl_handover_atom) -> caf::result<std::uint64_t> {
+      auto& st = self->state;
+      auto sender = self->current_sender();
+      if (st.coordinator || !sender || sender->node() != self->node() || st.ho != agent_state::handover::none)
+        return caf::make_error(caf::sec::request_receiver_down);
+      if (!find_member(st, st.self_name) || st.members.size() < 2)
+        return caf::make_error(caf::sec::runtime_error, "no other member to hand the URLs to");
+      st.ho = agent_state::handover::draining;
+      st.ho_rp = self->make_response_promise<std::uint64_t>();
+      st.ho_acked_at = 0;
+      for (const auto& [id, j] : st.jobs)
+        st.ho_acked_at += j.acked;
+      for (auto& [id, j] : st.jobs)
+        if (j.queue)
+          self->send(j.queue, pause_atom::value);  // no new request starts here
+      self->send(self, cl_drain_atom::value);
+      return st.ho_rp;
+    },
+    [self](cl_drain_atom) { drain_step(self); },
+    // A forward log's replay waiting for the outboxes to drain (local).
+    [self](cl_relog_atom, std::string& job_id, std::string& target, std::uint64_t after) {
+      if (self->current_sender() && self->current_sender() != caf::actor_cast<caf::strong_actor_ptr>(self))
+        return;
+      replay_log(self, job_id, target, after, true);
     },
     // ---- coordinator: a job submitted here (from the cluster object) ----
     [self](cl_start_atom, std::string& id, std::string& spec, std::vector<std::string>& seeds) {
@@ -673,13 +1022,38 @@ caf::behavior agent(agent_actor self, std::string name, std::string secret, bool
       e.job_id = id;
       st.sh->push(std::move(e));
     },
+    // Pause / resume: from the cluster object on the coordinator (sent on to every member), or
+    // from the coordinator on a node (the node's main thread pauses or resumes its run).
+    [self, from_coordinator](cl_pause_atom, std::string& id, bool pause) {
+      auto& st = self->state;
+      auto sender = self->current_sender();
+      bool local = st.coordinator && (!sender || sender->node() == self->node());
+      if (local) {
+        st.cjobs[id].paused = pause;
+        for (const auto* list : {&st.members, &st.leaving})
+          for (const auto& m : *list)
+            if (m.name != st.self_name)
+              self->send(m.handle, cl_pause_atom::value, id, pause);
+        return;
+      }
+      if (!from_coordinator())
+        return;
+      cluster_event e;
+      e.what = pause ? cluster_event::kind::pause_job : cluster_event::kind::resume_job;
+      e.job_id = id;
+      st.sh->push(std::move(e));
+    },
     // ---- node: from the coordinator ----
-    [self, from_coordinator](cl_members_atom, std::vector<cluster_member>& members) {
+    [self, from_coordinator](cl_members_atom, std::vector<cluster_member>& members,
+                             std::vector<cluster_member>& leaving, std::string& handed_over) {
       if (!from_coordinator())
         return;
       auto& st = self->state;
-      bool in = std::any_of(members.begin(), members.end(), [&](const auto& m) { return m.name == st.self_name; });
-      apply_members(self, std::move(members));
+      auto has_me = [&](const auto& v) {
+        return std::any_of(v.begin(), v.end(), [&](const auto& m) { return m.name == st.self_name; });
+      };
+      bool in = has_me(members) || has_me(leaving) || st.ho != agent_state::handover::none;
+      apply_members(self, std::move(members), std::move(leaving), handed_over);
       if (!in) {
         cluster_event e;
         e.what = cluster_event::kind::coordinator_lost;  // dropped from the cluster
@@ -711,11 +1085,13 @@ caf::behavior agent(agent_actor self, std::string name, std::string secret, bool
     [self](cl_batch_atom, std::string& job_id, std::string& from, std::string& token, std::uint64_t id,
            std::vector<url_task>& tasks) -> caf::result<cl_ack_atom, std::uint64_t> {
       auto& st = self->state;
-      const auto* m = find_member(st, from);
+      const auto* m = find_any(st, from);
       if (!m || from == st.self_name || !constant_time_equal(token, m->token)) {
         ++st.rejected_batches;
         return caf::make_error(caf::sec::request_receiver_down);
       }
+      if (st.ho == agent_state::handover::closed)  // handed over and leaving: the sender routes it again
+        return caf::make_error(caf::sec::request_receiver_down);
       auto& j = st.jobs[job_id];
       auto rp = self->make_response_promise<cl_ack_atom, std::uint64_t>();
       if (!j.queue) {
@@ -723,13 +1099,37 @@ caf::behavior agent(agent_actor self, std::string name, std::string secret, bool
         return rp;
       }
       auto n = tasks.size();
+      ++j.adding;
       self->request(j.queue, std::chrono::seconds(60), cl_add_atom::value, std::move(tasks))
         .then(
           [self, job_id, rp, id, n](caf::ok_atom) mutable {
-            self->state.jobs[job_id].received += n;
+            auto& j = self->state.jobs[job_id];
+            --j.adding;
+            j.received += n;
             rp.deliver(cl_ack_atom::value, id);
           },
-          [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
+          [self, job_id, rp](caf::error& e) mutable {
+            --self->state.jobs[job_id].adding;
+            rp.deliver(std::move(e));
+          });
+      return rp;
+    },
+    // Pages a leaving member fetched, for hosts this member owns after it: marked seen here.
+    [self](cl_mark_atom, std::string& job_id, std::string& from, std::string& token,
+           std::vector<std::string>& keys) -> caf::result<caf::ok_atom> {
+      auto& st = self->state;
+      const auto* m = find_any(st, from);
+      if (!m || from == st.self_name || !constant_time_equal(token, m->token)) {
+        ++st.rejected_batches;
+        return caf::make_error(caf::sec::request_receiver_down);
+      }
+      auto& j = st.jobs[job_id];
+      if (!j.queue)
+        return caf::ok_atom::value;  // not running here (yet): nothing to keep from fetching
+      auto rp = self->make_response_promise<caf::ok_atom>();
+      self->request(j.queue, std::chrono::seconds(60), cl_mark_atom::value, std::move(keys))
+        .then([rp](caf::ok_atom) mutable { rp.deliver(caf::ok_atom::value); },
+              [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
       return rp;
     },
     // ---- local: the job's queue ----
@@ -744,13 +1144,19 @@ caf::behavior agent(agent_actor self, std::string name, std::string secret, bool
         auto n = p.tasks.size();
         auto rp = p.rp;
         auto id = p.id;
+        ++j.adding;
         self->request(queue, std::chrono::seconds(60), cl_add_atom::value, std::move(p.tasks))
           .then(
             [self, job_id, rp, id, n](caf::ok_atom) mutable {
-              self->state.jobs[job_id].received += n;
+              auto& j = self->state.jobs[job_id];
+              --j.adding;
+              j.received += n;
               rp.deliver(cl_ack_atom::value, id);
             },
-            [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
+            [self, job_id, rp](caf::error& e) mutable {
+              --self->state.jobs[job_id].adding;
+              rp.deliver(std::move(e));
+            });
       }
     },
     [self](cl_fwd_atom, std::string& job_id, std::vector<url_task>& tasks) {
@@ -874,6 +1280,17 @@ void cluster::cancel_job(const std::string& job_id) {
     caf::anon_send(impl_->agent, cl_cancel_atom::value, job_id);
 }
 
+void cluster::pause_job(const std::string& job_id, bool pause) {
+  if (impl_->coordinator)
+    caf::anon_send(impl_->agent, cl_pause_atom::value, job_id, pause);
+}
+
+std::vector<cluster_member_status> cluster::job_status(const std::string& job_id) const {
+  std::lock_guard<std::mutex> g(impl_->sh->m);
+  auto it = impl_->sh->job_members.find(job_id);
+  return it == impl_->sh->job_members.end() ? std::vector<cluster_member_status>{} : it->second;
+}
+
 std::optional<cluster_event> cluster::next_event(std::chrono::milliseconds timeout) {
   std::unique_lock<std::mutex> g(impl_->sh->m);
   if (!impl_->sh->cv.wait_for(g, timeout, [&] { return !impl_->sh->events.empty(); }))
@@ -886,6 +1303,19 @@ std::optional<cluster_event> cluster::next_event(std::chrono::milliseconds timeo
 cluster_status cluster::status() const {
   std::lock_guard<std::mutex> g(impl_->sh->m);
   return impl_->sh->status;
+}
+
+result<std::uint64_t> cluster::hand_over(std::chrono::milliseconds timeout) {
+  if (impl_->coordinator || !impl_->coord)
+    return make_error("only a node hands over");
+  caf::scoped_actor self{*impl_->sys};
+  std::string err;
+  std::uint64_t handed = 0;
+  self->request(impl_->agent, timeout, cl_handover_atom::value)
+    .receive([&](std::uint64_t n) { handed = n; }, [&](caf::error& e) { err = impl_->sys->render(e); });
+  if (!err.empty())
+    return make_error("the hand-over did not complete (" + err + ")");
+  return handed;
 }
 
 void cluster::leave(std::chrono::milliseconds timeout) {

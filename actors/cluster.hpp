@@ -35,6 +35,8 @@ struct cluster_event {
     member_down,       ///< (coordinator) `node` died or left; seeds were re-sent already
     coordinator_lost,  ///< (node) the coordinator is gone: the node cannot continue
     cancel_job,        ///< (node) job `job_id` was cancelled on the coordinator: cancel it here
+    pause_job,         ///< (node) job `job_id` was paused on the coordinator: pause it here
+    resume_job,        ///< (node) job `job_id` was resumed on the coordinator: resume it here
   };
   kind what = kind::start_job;
   std::string job_id, spec, node;
@@ -104,10 +106,25 @@ class cluster {
   /// Coordinator: job `job_id` was cancelled; every member cancels its run (no quiescence wait).
   void cancel_job(const std::string& job_id);
 
+  /// Coordinator: job `job_id` was paused (`pause`) or resumed through the API; every member,
+  /// and any member joining later, does the same with its run.
+  void pause_job(const std::string& job_id, bool pause);
+  /// Coordinator: the members' figures for job `job_id` from its newest polling round (empty
+  /// before the first round or for an unknown job).
+  std::vector<cluster_member_status> job_status(const std::string& job_id) const;
+
   /// The next event, waiting at most `timeout`.
   std::optional<cluster_event> next_event(std::chrono::milliseconds timeout);
   /// Members and their figures (coordinator: from the last poll; node: itself only).
   cluster_status status() const;
+  /// Node, clean leave (SIGTERM): stops starting requests, waits for those in flight, hands every
+  /// URL still queued here to its host's owner among the other members, waits until each batch
+  /// is acknowledged as durable by its receiver, then tells the coordinator it left; from then on
+  /// it refuses batches (their senders route them again). Nothing it had accepted is re-sent by
+  /// others. Error (one line) when it did not complete within `timeout`: then `leave` (handled
+  /// like a death) must follow. Call before cancelling the node's jobs. Returns the URLs the
+  /// other members acknowledged during the hand-over (queued ones and links found meanwhile).
+  result<std::uint64_t> hand_over(std::chrono::milliseconds timeout);
   /// Node: tells the coordinator it leaves (clean SIGTERM). Returns when the coordinator answered
   /// or after `timeout`.
   void leave(std::chrono::milliseconds timeout = std::chrono::seconds(5));

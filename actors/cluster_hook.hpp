@@ -9,7 +9,17 @@
 /// agent -> queue: (cl_done_atom)                             the cluster is quiescent: end when idle
 /// agent -> queue: (cl_rehome_atom)                           the member list changed: hand the queued
 ///                                                            URLs of hosts owned elsewhere now back
-///                                                            to the agent (cl_fwd) for their new owner
+///                                                            to the agent (cl_fwd) for their new owner;
+///                                                            replies ok once they were sent
+/// agent -> queue: (cl_pages_atom, after) -> vector<string>    a leaving member: keys of its stored pages
+///                                                            after `after`, in bounded chunks
+/// agent -> queue: (cl_mark_atom, vector<string>) -> ok       pages a leaving member fetched: marked seen
+///                                                            here (not fetched again), committed
+/// agent -> queue: (cl_log_atom, target, vector<url_task>)    URLs `target` acknowledged: appended to the
+///                                                            job's forward log (storage/forward_log)
+/// agent -> queue: (cl_relog_atom, target, after, drop)       the next chunk of target's log after position
+///        -> (last, vector<url_task>)                          `after` (empty at the end: the log is dropped);
+///                                                            drop: the log is dropped at once
 #include <mutex>
 #include <string>
 #include <vector>
@@ -25,6 +35,10 @@ using cl_fwd_atom = caf::atom_constant<caf::atom("clfwd")>;
 using cl_add_atom = caf::atom_constant<caf::atom("cladd")>;
 using cl_done_atom = caf::atom_constant<caf::atom("cldone")>;
 using cl_rehome_atom = caf::atom_constant<caf::atom("clrehome")>;
+using cl_pages_atom = caf::atom_constant<caf::atom("clpages")>;
+using cl_mark_atom = caf::atom_constant<caf::atom("clmark")>;
+using cl_log_atom = caf::atom_constant<caf::atom("cllog")>;
+using cl_relog_atom = caf::atom_constant<caf::atom("clrelog")>;
 
 /// The live member list as this process last heard it, and the owner of a host under it.
 /// Thread-safe (the detached queue reads it, the cluster actor writes it).

@@ -18,6 +18,7 @@
 
 #include "actors/cluster_hook.hpp"
 #include "actors/messages.hpp"
+#include "storage/forward_log.hpp"
 #include "storage/frontier.hpp"
 
 namespace crawld::actors {
@@ -62,6 +63,7 @@ struct queue_state {
   // each admission round; the crawl ends only after the coordinator said `cl_done`.
   std::vector<url_task> outbox;
   bool cluster_done = false;
+  std::unique_ptr<storage::forward_log> fwd_log;  // URLs other members acknowledged (opened lazily)
   // Finished URLs not yet reported to the job: sent as one message every commit tick (or every
   // `report_batch`), and always before idle/drained, so the job hears of each URL once, in order.
   std::vector<page_done> reports;
@@ -505,10 +507,11 @@ caf::behavior queue(queue_actor self, caf::actor limiter, caf::actor job,
     },
     // A member joined: the queued URLs of hosts it won leave this frontier (removed in the next
     // batch) and go to the cluster actor, which forwards them. Requests in flight finish here.
-    [self](cl_rehome_atom) {
+    // Replies once the moved URLs were sent to the cluster actor (a node's hand-over waits for it).
+    [self](cl_rehome_atom) -> caf::result<caf::ok_atom> {
       auto& st = self->state;
       if (!st.cfg.cluster || !st.fr || st.ended)
-        return;
+        return caf::ok_atom::value;
       std::vector<url_task> moved;
       for (auto& [key, h] : st.hosts) {
         if (st.cfg.cluster->view->is_local(key))
@@ -520,16 +523,81 @@ caf::behavior queue(queue_actor self, caf::actor limiter, caf::actor job,
             break;
           auto t = to_task(std::move(**e));
           check(self, st.fr->finish(to_entry(t), nullptr));
+          // Forgotten: if the new owner dies before fetching it and the host comes back here,
+          // the re-sent URL is admitted again instead of dropped as a duplicate (docs/cluster.md).
+          st.fr->forget(to_entry(t));
           t.seq = 0;
           t.attempt = 0;
           moved.push_back(std::move(t));
         }
       }
       if (!moved.empty()) {
-        schedule_commit(self);
+        if (st.fr)
+          check(self, st.fr->commit());  // forgotten before anything can be re-sent here
         self->send(st.cfg.cluster->agent, cl_fwd_atom::value, st.cfg.cluster->job_id, std::move(moved));
       }
       check_end(self);
+      return caf::ok_atom::value;
+    },
+    // The cluster's forward log (cluster only): URLs other members acknowledged, kept in this
+    // job's store so the cluster actor's memory does not grow with them; read back in chunks
+    // when their receiver dies, dropped when it left after a hand-over. A failed log write costs
+    // only the re-send after a death (the store's own errors surface through the frontier).
+    [self](cl_log_atom, std::string& target, std::vector<url_task>& tasks) {
+      auto& st = self->state;
+      if (!st.fwd_log && st.fr)
+        if (auto l = storage::forward_log::open(st.fr->db()))
+          st.fwd_log = std::move(*l);
+      if (!st.fwd_log)
+        return;
+      std::vector<storage::frontier_entry> es;
+      es.reserve(tasks.size());
+      for (const auto& t : tasks)
+        es.push_back(to_entry(t));
+      (void)st.fwd_log->append(target, es);
+    },
+    [self](cl_relog_atom, std::string& target, std::uint64_t after, bool drop)
+      -> caf::result<std::uint64_t, std::vector<url_task>> {
+      auto& st = self->state;
+      std::vector<url_task> out;
+      if (!st.fwd_log)
+        return {after, out};
+      auto c = drop ? result<storage::forward_log::chunk>(storage::forward_log::chunk{})
+                    : st.fwd_log->read(target, after, 4096);
+      if (!c || c->entries.empty()) {
+        (void)st.fwd_log->drop(target);
+        return {after, out};
+      }
+      out.reserve(c->entries.size());
+      for (auto& e : c->entries) {
+        auto t = to_task(std::move(e));
+        t.seq = 0;
+        t.attempt = 0;
+        out.push_back(std::move(t));
+      }
+      return {c->last, std::move(out)};
+    },
+    // A leaving member's hand-over (cluster only): its stored pages' keys, in bounded chunks ...
+    [self](cl_pages_atom, std::string& after) -> caf::result<std::vector<std::string>> {
+      auto& st = self->state;
+      if (!st.cfg.cluster || !st.fr)
+        return std::vector<std::string>{};
+      auto k = st.fr->page_keys(after, 4096);
+      if (!check(self, k))
+        return std::vector<std::string>{};
+      return std::move(*k);
+    },
+    // ... and, on their new owner, marked seen so they are not fetched again (committed first).
+    [self](cl_mark_atom, std::vector<std::string>& keys) -> caf::result<caf::ok_atom> {
+      auto& st = self->state;
+      if (!st.cfg.cluster || st.ended || !st.fr)
+        return caf::ok_atom::value;
+      for (const auto& k : keys)
+        if (!st.fr || !check(self, st.fr->mark_seen(k)))
+          break;
+      if (st.fr && !check(self, st.fr->commit()))
+        return caf::make_error(caf::sec::runtime_error, "frontier write failed");
+      return caf::ok_atom::value;
     },
     // Seeds; replies once admitted so the job starts fetchers after the frontier has work.
     [self](add_atom, std::vector<url_task>& tasks) {

@@ -210,6 +210,13 @@ int cmd_node(const std::string& join, const std::string& name, const std::string
           it->second.cancel();
           log.line("job " + ev->job_id + " cancelled by the coordinator");
         }
+      } else if (ev->what == actors::cluster_event::kind::pause_job ||
+                 ev->what == actors::cluster_event::kind::resume_job) {
+        if (auto it = jobs.find(ev->job_id); it != jobs.end()) {
+          bool pause = ev->what == actors::cluster_event::kind::pause_job;
+          pause ? it->second.pause() : it->second.resume();
+          log.line("job " + ev->job_id + (pause ? " paused" : " resumed") + " by the coordinator");
+        }
       } else if (ev->what == actors::cluster_event::kind::coordinator_lost) {
         log.line("lost the coordinator: stopping");
         lost = true;
@@ -222,13 +229,22 @@ int cmd_node(const std::string& join, const std::string& name, const std::string
         log.line("job " + id + " " + actors::to_string(s.phase) + ": " + std::to_string(s.prog.pages) + " pages");
       }
   }
-  // Stop the jobs first (their stores flushed and closed), then leave: URLs still queued here
-  // are re-sent by the members that forwarded them, and the coordinator re-sends the seeds.
+  // A clean leave hands the URLs queued here to their new owners first (bounded wait); then the
+  // jobs stop (their stores flushed and closed). If the hand-over did not complete, the leave is
+  // handled like a death: URLs still queued here are re-sent by the members that forwarded them,
+  // and the coordinator re-sends the seeds.
+  bool handed = false;
+  if (!lost) {
+    auto h = (*cl)->hand_over(std::chrono::seconds(30));
+    handed = h.ok();
+    log.line(handed ? "handed " + std::to_string(*h) + " URLs over to their new owners"
+                    : h.message() + ": leaving as if dead");
+  }
   for (auto& [id, h] : jobs)
     h.cancel();
   for (auto& [id, h] : jobs)
     (void)h.wait(std::chrono::seconds(30));
-  if (!lost)
+  if (!lost && !handed)
     (*cl)->leave();
   cl->reset();
   log.line(lost ? "exiting: the coordinator is gone" : "left the cluster");

@@ -458,7 +458,12 @@ class daemon {
       rate = e.recent_rate;
       history = e.rate_history;
     }
-    return status_json(e, s, s.phase == actors::job_phase::running ? rate : 0, &history);
+    auto j = status_json(e, s, s.phase == actors::job_phase::running ? rate : 0, &history);
+    if (cluster_) {  // the members' figures for this job (docs/cluster.md)
+      j.pop_back();
+      j += ",\"cluster\":" + cluster_job_json(e.id) + "}";
+    }
+    return j;
   }
 
   bool authorized(const httplib::Request& req, httplib::Response& res) {
@@ -560,9 +565,13 @@ class daemon {
     if (action == "pause") {
       e->handle->pause();
       write_file(e->dir + "/state", "paused\n");
+      if (cluster_)
+        cluster_->pause_job(e->id, true);  // every member pauses its run (docs/cluster.md)
     } else if (action == "resume") {
       e->handle->resume();
       write_file(e->dir + "/state", "running\n");
+      if (cluster_)
+        cluster_->pause_job(e->id, false);
     } else {
       e->user_cancelled = true;
       e->handle->cancel();
@@ -723,6 +732,30 @@ class daemon {
     for (std::size_t i = 0; i < s.departed.size(); ++i)
       o << (i ? "," : "") << conf::quote(s.departed[i]);
     o << "],\"rejected_joins\":" << s.rejected_joins << "}";
+    return o.str();
+  }
+
+  /// One job's members (newest polling round): name, pages, queued, in flight, hosts,
+  /// forwarded, acked, received, idle; plus the cluster's departed members.
+  std::string cluster_job_json(const std::string& id) {
+    auto ms = cluster_->job_status(id);
+    std::uint64_t forwarded = 0, acked = 0;
+    std::ostringstream o;
+    o << "{\"members\":[";
+    for (std::size_t i = 0; i < ms.size(); ++i) {
+      const auto& m = ms[i];
+      forwarded += m.forwarded;
+      acked += m.acked;
+      o << (i ? "," : "") << "{\"name\":" << conf::quote(m.name) << ",\"coordinator\":" << (m.self ? "true" : "false")
+        << ",\"pages\":" << m.pages << ",\"queued\":" << m.queued << ",\"in_flight\":" << m.in_flight
+        << ",\"hosts\":" << m.hosts << ",\"forwarded\":" << m.forwarded << ",\"acked\":" << m.acked
+        << ",\"received\":" << m.received << ",\"idle\":" << (m.idle ? "true" : "false") << "}";
+    }
+    o << "],\"forwarded\":" << forwarded << ",\"acked\":" << acked << ",\"departed\":[";
+    auto s = cluster_->status();
+    for (std::size_t i = 0; i < s.departed.size(); ++i)
+      o << (i ? "," : "") << conf::quote(s.departed[i]);
+    o << "]}";
     return o.str();
   }
 

@@ -240,6 +240,11 @@ void frontier::cache_seen(const fingerprint& h) {
     seen_cache_[(h.first ^ (h.second >> 17)) & (seen_cache_.size() - 1)] = h;
 }
 
+void frontier::uncache_seen(const fingerprint& h) {
+  if (cached_seen(h))
+    seen_cache_[(h.first ^ (h.second >> 17)) & (seen_cache_.size() - 1)] = fingerprint{0, 0};
+}
+
 result<bool> frontier::known(const std::string& key) {
   const auto h = url_hashes(key);
   if (!bloom_maybe(h))
@@ -358,6 +363,52 @@ result<void> frontier::finish(const frontier_entry& e, const page_record* rec) {
     batch_ops_ += 1 + rec->body.size() / 4096;
   }
   return maybe_commit();
+}
+
+void frontier::forget(const frontier_entry& e) {
+  const std::string key = e.request.empty() ? e.url : request_key(e.url, e.request);
+  batch_->Delete(db_->handle(store::column::seen), key);
+  ++batch_ops_;
+  batch_seen_.erase(key);
+  uncache_seen(url_hashes(key));  // else the seen cache would keep answering "seen"
+}
+
+result<bool> frontier::mark_seen(const std::string& key) {
+  auto k = known(key);
+  if (!k)
+    return k.err();
+  if (*k)
+    return false;
+  ++known_;
+  counters_dirty_ = true;
+  batch_->Put(db_->handle(store::column::seen), key, rocksdb::Slice());
+  ++batch_ops_;
+  batch_seen_.insert(key);
+  const auto fp = url_hashes(key);
+  bloom_add(fp);
+  cache_seen(fp);
+  if (auto r = maybe_commit(); !r)
+    return r.err();
+  return true;
+}
+
+result<std::vector<std::string>> frontier::page_keys(const std::string& after, std::size_t max) {
+  if (auto r = commit(); !r)
+    return r.err();
+  std::vector<std::string> keys;
+  std::unique_ptr<rocksdb::Iterator> it(db_->rocks()->NewIterator(rocksdb::ReadOptions(), db_->handle(store::column::pages)));
+  if (after.empty())
+    it->SeekToFirst();
+  else
+    it->Seek(after);
+  for (; it->Valid() && keys.size() < max; it->Next()) {
+    if (!after.empty() && it->key() == rocksdb::Slice(after))
+      continue;
+    keys.emplace_back(it->key().data(), it->key().size());
+  }
+  if (!it->status().ok())
+    return make_error(quoted(*db_) + ": cannot read the pages: " + it->status().ToString());
+  return keys;
 }
 
 void frontier::count_taken(std::int64_t delta) {

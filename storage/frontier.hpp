@@ -93,6 +93,19 @@ class frontier {
   /// (when given and store_pages). `admitted` outlinks added before this call and after the last
   /// commit go in the same batch.
   result<void> finish(const frontier_entry& e, const page_record* rec);
+  /// Cluster hand-over (docs/cluster.md): removes a popped and finished entry's request key from
+  /// the seen-set (in the pending batch), so the same request is admitted again by a later
+  /// `add` after the next `commit` (until then `known` may still answer true). For URLs handed
+  /// to another member that may die before fetching them. The Bloom filter keeps its bits (a
+  /// later `known` costs a RocksDB Get, never a wrong answer); the seen cache drops the key.
+  void forget(const frontier_entry& e);
+  /// Cluster hand-over: marks request key `key` seen without queueing it (a page a leaving member
+  /// fetched, so that this member does not fetch it again). Returns false when it was known.
+  result<bool> mark_seen(const std::string& key);
+  /// Keys of the stored page records (a normalized URL, or request_key for a seed request) after
+  /// `after` in key order ("" = from the first), at most `max`: read in bounded chunks by a
+  /// leaving member. Commits the pending batch first.
+  result<std::vector<std::string>> page_keys(const std::string& after, std::size_t max);
   /// Puts meta `key` = `value` into the pending batch: written by the next commit, atomically
   /// with the page records and frontier changes staged before it (the job's cookie jar goes this
   /// way, so a finished page is never on disk without the cookies its response set).
@@ -119,6 +132,8 @@ class frontier {
   std::size_t in_memory() const;
   /// Bytes held in memory by the seen-set filter and the per-host windows (estimated).
   std::uint64_t memory_bytes() const;
+  /// The store it writes to (the cluster's forward log shares it).
+  std::shared_ptr<store> db() const { return db_; }
   /// The store's RocksDB memory (store::memory_usage).
   store::memory store_memory() const { return db_->memory_usage(); }
 
@@ -149,6 +164,7 @@ class frontier {
   void bloom_add(const fingerprint& h);
   bool cached_seen(const fingerprint& h) const;
   void cache_seen(const fingerprint& h);
+  void uncache_seen(const fingerprint& h);
   std::uint64_t pending_total_ = 0;
   std::uint64_t known_ = 0, taken_ = 0;
   bool counters_dirty_ = false;

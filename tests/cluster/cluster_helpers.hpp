@@ -2,10 +2,13 @@
 // Real crawld processes forming a cluster on loopback: a coordinator (`crawld serve
 // --cluster-listen`) and nodes (`crawld node --join`), each with its own state directory in a temp
 // dir. Every process is killed by its destructor when a test fails midway.
+#include <map>
 #include <set>
 #include <string>
 
+#include "cluster/rendezvous.hpp"
 #include "storage/store.hpp"
+#include "testsite/server.hpp"
 #include "tests/daemon/daemon_helpers.hpp"
 
 namespace crawld::test {
@@ -117,6 +120,73 @@ inline std::set<std::string> stored_pages(const std::string& dir) {
     return true;
   });
   return urls;
+}
+
+inline std::string seeds_json(const testsite::server& site, int hosts) {
+  std::string s;
+  for (int i = 0; i < hosts; ++i)
+    s += (i ? ",\"" : "\"") + site.model().origin(i) + "/\"";
+  return s;
+}
+
+inline std::string member_of(const std::string& user_agent) {
+  auto p = user_agent.find("crawld-node/");
+  return p == std::string::npos ? "" : user_agent.substr(p + 12);
+}
+
+/// host index -> members that sent it a request.
+/// host index -> members that sent it a request (requests after the first `skip`).
+inline std::map<int, std::set<std::string>> fetchers_by_host(const testsite::server& site, std::size_t skip) {
+  std::map<int, std::set<std::string>> by;
+  auto log = site.requests();
+  for (std::size_t i = skip; i < log.size(); ++i)
+    by[log[i].host].insert(member_of(log[i].user_agent));
+  return by;
+}
+
+/// The member rendezvous hashing gives host `i` among `names` (what every member computes).
+inline std::string owner(const testsite::server& site, int i, const std::vector<std::string>& names) {
+  cluster::rendezvous r;
+  for (const auto& n : names)
+    r.add(n);
+  return r.owner(site.model().origin(i));
+}
+
+inline std::set<std::string> single_node_pages(const testsite::server& site, int hosts, const temp_dir& dir) {
+  std::vector<std::string> args = {"crawl"};
+  for (int i = 0; i < hosts; ++i)
+    args.push_back(site.model().origin(i) + "/");
+  for (const char* a : {"--db", "", "-q", "--concurrency", "8", "--per-host", "2"})
+    args.push_back(a);
+  args[hosts + 2] = dir / "single";
+  auto r = run(args, 120s);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return stored_pages(dir / "single");
+}
+
+inline std::string write_secret(const temp_dir& dir, const std::string& name, const std::string& secret) {
+  auto path = dir / name;
+  write_text(path, secret + "\n");
+  return path;
+}
+
+inline std::string submit(const coordinator_process& c, const std::string& body) {
+  auto r = c.post("/v1/jobs", body);
+  EXPECT_TRUE(r);
+  if (!r)
+    return "";
+  EXPECT_EQ(r->status, 201) << r->body;
+  auto j = conf::parse_json(r->body);
+  return j.ok() ? text_field(*j, "id") : "";
+}
+
+inline std::uint64_t member_pages(const coordinator_process& c, const std::string& name) {
+  auto j = c.get_json("/v1/cluster");
+  if (auto m = j.find("members"))
+    for (const auto& x : m->items)
+      if (text_field(x, "name") == name)
+        return field(x, "pages");
+  return 0;
 }
 
 }  // namespace crawld::test

@@ -13,64 +13,6 @@ namespace {
 
 using namespace test;
 
-std::string seeds_json(const testsite::server& site, int hosts) {
-  std::string s;
-  for (int i = 0; i < hosts; ++i)
-    s += (i ? ",\"" : "\"") + site.model().origin(i) + "/\"";
-  return s;
-}
-
-std::string member_of(const std::string& user_agent) {
-  auto p = user_agent.find("crawld-node/");
-  return p == std::string::npos ? "" : user_agent.substr(p + 12);
-}
-
-/// host index -> members that sent it a request.
-/// host index -> members that sent it a request (requests after the first `skip`).
-std::map<int, std::set<std::string>> fetchers_by_host(const testsite::server& site, std::size_t skip) {
-  std::map<int, std::set<std::string>> by;
-  auto log = site.requests();
-  for (std::size_t i = skip; i < log.size(); ++i)
-    by[log[i].host].insert(member_of(log[i].user_agent));
-  return by;
-}
-
-/// The member rendezvous hashing gives host `i` among `names` (what every member computes).
-std::string owner(const testsite::server& site, int i, const std::vector<std::string>& names) {
-  cluster::rendezvous r;
-  for (const auto& n : names)
-    r.add(n);
-  return r.owner(site.model().origin(i));
-}
-
-std::set<std::string> single_node_pages(const testsite::server& site, int hosts, const temp_dir& dir) {
-  std::vector<std::string> args = {"crawl"};
-  for (int i = 0; i < hosts; ++i)
-    args.push_back(site.model().origin(i) + "/");
-  for (const char* a : {"--db", "", "-q", "--concurrency", "8", "--per-host", "2"})
-    args.push_back(a);
-  args[hosts + 2] = dir / "single";
-  auto r = run(args, 120s);
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  return stored_pages(dir / "single");
-}
-
-std::string write_secret(const temp_dir& dir, const std::string& name, const std::string& secret) {
-  auto path = dir / name;
-  write_text(path, secret + "\n");
-  return path;
-}
-
-std::string submit(const coordinator_process& c, const std::string& body) {
-  auto r = c.post("/v1/jobs", body);
-  EXPECT_TRUE(r);
-  if (!r)
-    return "";
-  EXPECT_EQ(r->status, 201) << r->body;
-  auto j = conf::parse_json(r->body);
-  return j.ok() ? text_field(*j, "id") : "";
-}
-
 TEST(cluster, three_members_store_the_single_node_page_set_and_no_host_is_fetched_by_two) {
   constexpr int hosts = 6;
   auto site = start_site(hosts, 40);
@@ -146,18 +88,24 @@ TEST(cluster, three_members_store_the_single_node_page_set_and_no_host_is_fetche
     EXPECT_EQ(members, std::set<std::string>{owner(*site, host, names)}) << "host " << host;
 }
 
-std::uint64_t member_pages(const coordinator_process& c, const std::string& name) {
-  auto j = c.get_json("/v1/cluster");
+struct loss_outcome {
+  std::size_t repeats = 0;        // pages stored by two members
+  std::uint64_t handed = 0;       // URLs the leaver reported handed over (SIGTERM)
+  std::uint64_t received = 0;     // URLs the survivors received after the signal
+};
+
+std::uint64_t received_total(const coordinator_process& c) {
+  std::uint64_t n = 0;
+  auto j = c.get_json("/v1/cluster");  // find() points into it
   if (auto m = j.find("members"))
     for (const auto& x : m->items)
-      if (text_field(x, "name") == name)
-        return field(x, "pages");
-  return 0;
+      n += field(x, "received");
+  return n;
 }
 
 /// Loses a node mid-crawl by `sig` (SIGKILL: death; SIGTERM: clean leave) and checks that nothing
 /// was lost and that hosts moved only as rendezvous says.
-void lose_a_node_mid_crawl(int sig, int http_port, int cluster_port) {
+void lose_a_node_mid_crawl(int sig, int http_port, int cluster_port, loss_outcome* out = nullptr) {
   constexpr int hosts = 8;
   auto site = start_site(hosts, 100, 5ms);
   ASSERT_TRUE(site);
@@ -192,6 +140,7 @@ void lose_a_node_mid_crawl(int sig, int http_port, int cluster_port) {
   ASSERT_TRUE(eventually([&] { return member_pages(coord, victim_name) >= kill_at; }, 60s))
     << victim_name << " never reached " << kill_at;
   auto victim_pages = member_pages(coord, victim_name);
+  auto received_before = received_total(coord);
   victim.proc().signal(sig);
   auto killed = std::chrono::steady_clock::now();
   ASSERT_TRUE(eventually([&] { return coord.members() == 2; }, 30s)) << "the coordinator did not notice the loss";
@@ -199,6 +148,7 @@ void lose_a_node_mid_crawl(int sig, int http_port, int cluster_port) {
   EXPECT_NE(text_field(coord.get_json("/v1/jobs/1"), "state"), "finished") << "the kill did not land mid-crawl";
   ASSERT_TRUE(eventually([&] { return text_field(coord.get_json("/v1/jobs/1"), "state") == "finished"; }, 120s))
     << "state: " << text_field(coord.get_json("/v1/jobs/1"), "state");
+  auto received_after = received_total(coord);
   auto cluster_status = coord.get_json("/v1/cluster");
   auto departed = cluster_status.find("departed");
   ASSERT_TRUE(departed);
@@ -206,8 +156,16 @@ void lose_a_node_mid_crawl(int sig, int http_port, int cluster_port) {
   EXPECT_EQ(survivor.stop().exit_code, 0);
   EXPECT_EQ(coord.stop(), 0);
   auto victim_exit = victim.proc().wait(60s).exit_code;
+  std::uint64_t handed = 0;
   if (sig == SIGTERM) {
     EXPECT_EQ(victim_exit, 0) << "a clean leave exits 0";
+    auto log = read_text(dir / (victim_name + ".log"));
+    auto p = log.find("handed ");
+    ASSERT_NE(p, std::string::npos) << "the leaver did not hand its URLs over; its log:\n" << log;
+    handed = std::strtoull(log.c_str() + p + 7, nullptr, 10);
+    EXPECT_GT(handed, 0u) << "the leaver had URLs queued but handed none over";
+    // Its URLs arrived (committed) at their new owners: the survivors' received counters grew by at least as many.
+    EXPECT_GE(received_after - received_before, handed);
   }
 
   std::set<std::string> all;
@@ -221,10 +179,15 @@ void lose_a_node_mid_crawl(int sig, int http_port, int cluster_port) {
   std::size_t missing = 0;
   for (const auto& u : single)
     missing += all.count(u) ? 0 : 1;
-  std::printf("%s %s at %llu pages (seeded point %llu); death noticed after %lld ms; single node %zu pages, "
-              "union %zu, missing %zu, repeats (pages stored twice) %zu\n",
+  std::printf("%s %s at %llu pages (seeded point %llu); noticed after %lld ms; single node %zu pages, "
+              "union %zu, missing %zu, repeats (pages stored twice) %zu; handed over %llu, survivors received %llu "
+              "after the signal\n",
               sig == SIGKILL ? "killed" : "SIGTERM (leave)", victim_name.c_str(), static_cast<unsigned long long>(victim_pages), static_cast<unsigned long long>(kill_at),
-              static_cast<long long>(noticed_ms), single.size(), all.size(), missing, total - all.size());
+              static_cast<long long>(noticed_ms), single.size(), all.size(), missing, total - all.size(),
+              static_cast<unsigned long long>(handed), static_cast<unsigned long long>(received_after - received_before));
+  if (out)
+    *out = loss_outcome{total - all.size(), handed, received_after - received_before};
+  std::fflush(stdout);  // before the next child process is forked
   // A survivor's host was fetched by its owner only; the victim's hosts by the victim (before
   // its death) and their new owner among the survivors (after), nobody else.
   for (const auto& [host, members] : fetchers_by_host(*site, skip)) {
@@ -242,8 +205,11 @@ TEST(cluster, a_node_killed_mid_crawl_loses_nothing_the_survivors_and_its_store_
   lose_a_node_mid_crawl(SIGKILL, 31794, 31795);
 }
 
-TEST(cluster, a_node_leaving_on_sigterm_mid_crawl_exits_0_and_loses_nothing) {
-  lose_a_node_mid_crawl(SIGTERM, 31798, 31799);
+TEST(cluster, a_node_leaving_on_sigterm_hands_its_urls_over_loses_nothing_and_repeats_less_than_a_death) {
+  loss_outcome death, leave;
+  lose_a_node_mid_crawl(SIGKILL, 31798, 31799, &death);
+  lose_a_node_mid_crawl(SIGTERM, 31798, 31799, &leave);
+  EXPECT_LT(leave.repeats, death.repeats) << "a clean leave re-fetched as much as a death";
 }
 
 TEST(cluster, a_node_joining_mid_crawl_takes_only_the_hosts_it_wins_and_nothing_is_lost) {

@@ -1,5 +1,6 @@
 // TLS between members (caf::openssl): a coordinator and a node with certificates signed by one
-// CA (made here with the openssl command line) crawl together; a node without TLS cannot join.
+// CA (made here with the openssl command line) crawl together; a node without TLS cannot join,
+// and its failed attempt before a job does not cost the cluster a member.
 #include <cstdlib>
 
 #include "tests/cluster/cluster_helpers.hpp"
@@ -11,7 +12,7 @@ using namespace test;
 
 bool sh(const std::string& cmd) { return std::system((cmd + " >/dev/null 2>&1").c_str()) == 0; }
 
-TEST(cluster, members_talk_tls_with_certificates_and_a_node_without_tls_cannot_join) {
+TEST(cluster, members_talk_tls_and_a_node_without_tls_cannot_join_nor_disturb_them) {
   if (!sh("command -v openssl"))
     GTEST_SKIP() << "openssl (Debian package openssl) not installed";
   temp_dir dir;
@@ -30,7 +31,12 @@ TEST(cluster, members_talk_tls_with_certificates_and_a_node_without_tls_cannot_j
   coordinator_process coord(dir, 31802, 31803, dir / "secret", tls);
   node_process n1(dir, "n1", coord.join_address(), dir / "secret", tls);
   ASSERT_TRUE(eventually([&] { return coord.members() == 2; }, 20s)) << "the TLS node did not join";
-
+  // A node without TLS fails its handshake, before the job: that failure must not disturb the
+  // members' connections later (CAF 0.17 left it in OpenSSL's error queue: actors/cluster_tls_shim.cpp).
+  node_process plain(dir, "plain", coord.join_address(), dir / "secret");
+  auto r = plain.proc().wait(30s);
+  EXPECT_EQ(r.exit_code, 1) << "a node without TLS: " << r.err;
+  EXPECT_EQ(coord.members(), 2u) << "n1's log:\n" << read_text(dir / "n1.log");
 
   auto sub = coord.post("/v1/jobs", "{\"crawl\": {\"seeds\": [\"" + site->model().origin(0) + "/\", \"" +
                                         site->model().origin(1) + "/\", \"" + site->model().origin(2) + "/\"]}}");
@@ -55,11 +61,6 @@ TEST(cluster, members_talk_tls_with_certificates_and_a_node_without_tls_cannot_j
     members.insert(p == std::string::npos ? "" : q.user_agent.substr(p + 12));
   }
   EXPECT_EQ(members.count(""), 0u);
-  node_process plain(dir, "plain", coord.join_address(), dir / "secret");
-  auto r = plain.proc().wait(30s);
-  EXPECT_EQ(r.exit_code, 1) << "a node without TLS: " << r.err;
-  std::this_thread::sleep_for(500ms);
-  EXPECT_EQ(coord.members(), 2u) << "n1's log:\n" << read_text(dir / "n1.log");
   std::printf("TLS cluster: requests from %zu members; a plain node exited %d: %s", members.size(), r.exit_code,
               r.err.c_str());
 }

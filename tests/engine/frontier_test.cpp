@@ -114,6 +114,24 @@ TEST(frontier, seen_cache_evictions_fall_back_to_the_store_without_wrong_answers
   }
 }
 
+// A cluster hand-over forgets a URL; the seen cache must not keep answering "seen" for it.
+TEST(frontier, forgotten_url_is_admitted_again_despite_the_seen_cache) {
+  test::temp_dir dir;
+  auto f = frontier::open(open_store(dir / "db"));
+  ASSERT_TRUE(f.ok()) << f.message();
+  auto e = entry("http://a:80", 7);
+  ASSERT_TRUE(*(*f)->add(e));
+  ASSERT_TRUE((*f)->commit());
+  EXPECT_TRUE(*(*f)->known(e.url)) << "cached now";
+  auto popped = (*f)->pop("http://a:80");
+  ASSERT_TRUE(popped.ok() && *popped);
+  ASSERT_TRUE((*f)->finish(**popped, nullptr));
+  (*f)->forget(**popped);
+  ASSERT_TRUE((*f)->commit());
+  EXPECT_FALSE(*(*f)->known(e.url));
+  EXPECT_TRUE(*(*f)->add(e)) << "admitted again after the hand-over";
+}
+
 TEST(frontier, reopened_store_continues_with_unfinished_entries_in_order) {
   test::temp_dir dir;
   std::vector<std::string> rest;
