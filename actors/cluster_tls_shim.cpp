@@ -20,11 +20,11 @@ bool cluster_tls_shim_linked() { return true; }
 
 namespace {
 
+/// libssl's own definition of `name` (the next one after this executable's), looked up once per
+/// function: a function-local static, so concurrent first calls are safe.
 template <class F>
-F real(F& cache, const char* name) {
-  if (!cache)
-    cache = reinterpret_cast<F>(dlsym(RTLD_NEXT, name));
-  return cache;
+F next_definition(const char* name) {
+  return reinterpret_cast<F>(dlsym(RTLD_NEXT, name));
 }
 
 }  // namespace
@@ -32,27 +32,27 @@ F real(F& cache, const char* name) {
 extern "C" {
 
 int SSL_read(SSL* s, void* buf, int num) {
-  static int (*f)(SSL*, void*, int) = nullptr;
+  static const auto f = next_definition<int (*)(SSL*, void*, int)>("SSL_read");
   ERR_clear_error();
-  return real(f, "SSL_read")(s, buf, num);
+  return f(s, buf, num);
 }
 
 int SSL_write(SSL* s, const void* buf, int num) {
-  static int (*f)(SSL*, const void*, int) = nullptr;
+  static const auto f = next_definition<int (*)(SSL*, const void*, int)>("SSL_write");
   ERR_clear_error();
-  return real(f, "SSL_write")(s, buf, num);
+  return f(s, buf, num);
 }
 
 int SSL_accept(SSL* s) {
-  static int (*f)(SSL*) = nullptr;
+  static const auto f = next_definition<int (*)(SSL*)>("SSL_accept");
   ERR_clear_error();
-  return real(f, "SSL_accept")(s);
+  return f(s);
 }
 
 int SSL_connect(SSL* s) {
-  static int (*f)(SSL*) = nullptr;
+  static const auto f = next_definition<int (*)(SSL*)>("SSL_connect");
   ERR_clear_error();
-  return real(f, "SSL_connect")(s);
+  return f(s);
 }
 
 }  // extern "C"
