@@ -8,10 +8,13 @@
 //   nothing measurable in crawl CPU (bench A/B, docs/hostile.md "Soak").
 // - M_MMAP_THRESHOLD 256 KiB: fixed, so glibc's dynamic threshold (which rises to 32 MB after large
 //   blocks are freed) cannot move multi-megabyte bodies into the arenas, where they fragment.
+//
+// malloc_trimmer: malloc_trim(0) on a timer (see malloc_tuning.hpp for why).
+#include "actors/malloc_tuning.hpp"
+
 #include <malloc.h>
 
 #include <cstdlib>
-#include <mutex>
 
 namespace crawld::actors {
 
@@ -23,6 +26,46 @@ void tune_malloc() {
     if (!std::getenv("MALLOC_MMAP_THRESHOLD_"))
       mallopt(M_MMAP_THRESHOLD, 256 * 1024);
   });
+}
+
+std::chrono::milliseconds default_trim_period() {
+  if (const char* e = std::getenv("CRAWLD_MALLOC_TRIM_MS")) {
+    char* end = nullptr;
+    const long long ms = std::strtoll(e, &end, 10);
+    if (end != e && *end == '\0' && ms >= 0)
+      return std::chrono::milliseconds(ms);
+  }
+  return std::chrono::seconds(5);
+}
+
+malloc_trimmer::malloc_trimmer(std::chrono::milliseconds period) {
+  if (period.count() > 0)
+    thread_ = std::thread([this, period] { run(period); });
+}
+
+malloc_trimmer::~malloc_trimmer() {
+  {
+    std::lock_guard<std::mutex> g(m_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable())
+    thread_.join();
+}
+
+std::uint64_t malloc_trimmer::trims() const {
+  std::lock_guard<std::mutex> g(m_);
+  return trims_;
+}
+
+void malloc_trimmer::run(std::chrono::milliseconds period) {
+  std::unique_lock<std::mutex> g(m_);
+  while (!cv_.wait_for(g, period, [this] { return stop_; })) {
+    g.unlock();
+    malloc_trim(0);
+    g.lock();
+    ++trims_;
+  }
 }
 
 }  // namespace crawld::actors

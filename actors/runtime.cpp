@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <mutex>
 
+#include "actors/malloc_tuning.hpp"
 #include "actors/messages.hpp"
 
 namespace crawld::actors {
@@ -77,6 +78,8 @@ struct runtime::impl {
   caf::actor semaphore;
   std::mutex m;
   std::vector<std::shared_ptr<job_handle::impl>> jobs;
+  // Returns the arenas' free pages every 5 s (default_trim_period) while the runtime lives (malloc_tuning.hpp).
+  std::unique_ptr<malloc_trimmer> trimmer;
 };
 
 namespace {
@@ -116,6 +119,7 @@ runtime::runtime(int max_connections) : runtime(max_connections, false) {}
 
 runtime::runtime(int max_connections, bool networked, const cluster_tls* tls) : impl_(std::make_unique<impl>()) {
   tune_malloc();
+  impl_->trimmer = std::make_unique<malloc_trimmer>(default_trim_period());
   // An idle CAF worker polls its queue 100 times, then 500 times with a 50 us sleep between,
   // before it blocks on its condition variable. Our actors go idle between every few messages
   // (the fetchers are detached threads), so workers spent much of a crawl in those sleeps and

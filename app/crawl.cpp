@@ -1,4 +1,5 @@
 // `crawld crawl`: runs one crawl with a progress line on a terminal and a summary at the end.
+#include <malloc.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -27,6 +28,16 @@ double rss_mib() {
     if (line.rfind("VmRSS:", 0) == 0)
       return std::strtod(line.c_str() + 6, nullptr) / 1024.0;
   return 0;
+}
+
+/// glibc's heap (mallinfo2, all arenas), MiB: bytes in use, bytes free but held by the arenas
+/// (fragmentation and trim slack), bytes in mmapped blocks (the large bodies). For --stats-lines.
+struct heap_mib {
+  double used = 0, free_held = 0, mmapped = 0;
+};
+heap_mib heap_usage() {
+  const struct mallinfo2 mi = mallinfo2();
+  return {mi.uordblks / 1048576.0, mi.fordblks / 1048576.0, mi.hblkhd / 1048576.0};
 }
 
 std::string human_bytes(std::uint64_t b) {
@@ -114,13 +125,15 @@ int cmd_crawl(conf::crawl_options opts, const crawl_flags& flags) {
       if (p.seconds - *last < 1.0)
         return;
       *last = p.seconds;
-      char line[256];
+      const heap_mib heap = heap_usage();
+      char line[320];
       std::snprintf(line, sizeof line,
                     "progress: %.1f s pages %llu known %llu queued %llu in_flight %llu rss_mib %.1f store_mib %.1f "
-                    "frontier_mib %.1f\n",
+                    "frontier_mib %.1f heap_used_mib %.1f heap_free_mib %.1f heap_mmap_mib %.1f\n",
                     p.seconds, static_cast<unsigned long long>(p.pages), static_cast<unsigned long long>(p.known),
                     static_cast<unsigned long long>(p.queued), static_cast<unsigned long long>(p.in_flight),
-                    rss_mib(), p.store_bytes / 1048576.0, p.frontier_bytes / 1048576.0);
+                    rss_mib(), p.store_bytes / 1048576.0, p.frontier_bytes / 1048576.0, heap.used, heap.free_held,
+                    heap.mmapped);
       std::fputs(line, stderr);
     };
   }

@@ -25,6 +25,10 @@ void install_stop_signals() {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  // cpp-httplib writes without MSG_NOSIGNAL: a request written on a kept-alive connection the
+  // server has just reset must be an EPIPE error for that fetch, not the end of the crawl (a
+  // soak's crawl died of SIGPIPE after 21 minutes). The daemons do the same (block_daemon_signals).
+  std::signal(SIGPIPE, SIG_IGN);
 }
 
 namespace {

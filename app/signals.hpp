@@ -2,7 +2,8 @@
 #include <csignal>
 
 /// SIGINT/SIGTERM handling for commands that run until done: the first signal asks the engine to
-/// stop cleanly (actors::request_stop); a second one exits at once with 128+signal.
+/// stop cleanly (actors::request_stop); a second one exits at once with 128+signal. SIGPIPE is
+/// ignored (a write to a closed socket is an error of that fetch).
 namespace crawld::app {
 void install_stop_signals();
 /// Blocks SIGINT and SIGTERM in the calling thread and the threads it starts afterwards; call

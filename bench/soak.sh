@@ -2,7 +2,7 @@
 # Soak benchmark (not CI): a long crawl of the synthetic testsite with the hostile endpoints
 # (testsite/hostile.hpp, docs/hostile.md) mixed in, watched from outside.
 #
-#   [SOAK_PAGES=N] [SOAK_PORT=P] [SOAK_DB=0] bench/soak.sh [SECONDS=1800] [CRAWLD=build/crawld]
+#   [SOAK_PAGES=N] [SOAK_PORT=P] [SOAK_DB=0] [SOAK_LOG=FILE] bench/soak.sh [SECONDS=1800] [CRAWLD=build/crawld]
 #
 # Starts `crawld testsite --hosts 4 --pages SOAK_PAGES --hostile 127.0.0.90` on 127.0.0.80-83 (port
 # SOAK_PORT, default 18480; SOAK_PAGES default 1000000, a web no crawl finishes: then the in-memory
@@ -31,6 +31,8 @@ cleanup() {
   [ -n "$crawl_pid" ] && kill "$crawl_pid" 2>/dev/null || true
   [ -n "$site_pid" ] && kill "$site_pid" 2>/dev/null || true
   wait 2>/dev/null || true
+  # SOAK_LOG=FILE keeps the crawl's stderr (its --stats-lines, one a second) for a closer look.
+  [ -z "${SOAK_LOG:-}" ] || cp "$work/crawl.err" "$SOAK_LOG" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -75,7 +77,7 @@ if grep -qv '^progress:' "$work/crawl.err"; then
 fi
 echo "--- memory the crawl accounts for, once a minute (the rest of RSS: heap, threads, code)"
 grep '^progress:' "$work/crawl.err" | awk 'int($2) % 60 == 0 && int($2) != last { last = int($2); print }' \
-  | sed 's/^progress: //' | awk '{ printf "%s s rss %s MiB, RocksDB %s MiB, frontier %s MiB, known %s\n", $1, $12, $14, $16, $6 }' 
+  | sed 's/^progress: //' | awk '{ printf "%s s rss %s MiB, RocksDB %s MiB, frontier %s MiB, heap used %s free %s mmap %s MiB, known %s\n", $1, $12, $14, $16, $18, $20, $22, $6 }' 
 
 echo "--- RSS and file descriptors"
 sort -n -k2 "$work/samples" | awk '{ r[NR] = $2 } END {

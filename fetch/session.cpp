@@ -16,6 +16,7 @@
 
 #include "fetch/decoder.hpp"
 #include "fetch/proxy_tunnel.hpp"
+#include "fetch/header_cap.hpp"
 #include "fetch/watchdog.hpp"
 
 namespace crawld::fetch {
@@ -322,7 +323,22 @@ httplib::Error run_once(httplib::ClientImpl& client, const parse::url& u, const 
     return true;
   };
 
+  // cpp-httplib keeps every header line until the blank line: a byte cap on that phase, released
+  // when the headers are complete (header_cap.hpp). The socket is the open one, or the one httplib
+  // connects (its socket-options callback, reset to httplib's default when this request ends).
+  header_watch headers_watch = watch_headers(o.max_header_bytes, [&client] { client.stop(); });
+  struct socket_options_reset {
+    httplib::ClientImpl& c;
+    ~socket_options_reset() { c.set_socket_options(httplib::default_socket_options); }
+  } reset_socket_options{client};
+  client.set_socket_options([&headers_watch](socket_t sock) {
+    httplib::default_socket_options(sock);
+    headers_watch.set_fd(static_cast<int>(sock), true);
+  });
+  if (client.is_socket_open()) headers_watch.set_fd(static_cast<int>(client.socket()), false);
+
   auto on_response = [&](const httplib::Response& res) {
+    headers_watch.release();
     last_io = steady::now();
     r.status = res.status;
     r.headers.assign(res.headers.begin(), res.headers.end());
@@ -426,6 +442,12 @@ httplib::Error run_once(httplib::ClientImpl& client, const parse::url& u, const 
     };
     return client.send(hr);
   }();
+  headers_watch.release();
+  if (headers_watch.fired() && res.error() != httplib::Error::Success && stop == fetch_error::none) {
+    r.error = fetch_error::network;
+    r.error_message = "response headers exceed " + std::to_string(o.max_header_bytes) + " bytes";
+    return res.error();
+  }
   if (watchdog.fired() && res.error() != httplib::Error::Success && stop == fetch_error::none) {
     r.error = fetch_error::timeout;
     r.error_message = "total timeout of " + std::to_string(o.total_timeout.count()) + " ms exceeded";

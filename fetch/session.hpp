@@ -52,6 +52,10 @@ struct options {
                                                      ///< checked as data arrives (a stalled read
                                                      ///< ends at min(read, total) timeout)
   std::size_t max_body_bytes = 16u << 20;            ///< cap on the decoded body
+  /// Cap on the bytes read for the status line and headers (fetch/header_cap.hpp): past it the
+  /// request fails with fetch_error::network, "response headers exceed N bytes". Not applied to
+  /// a new connection through an https proxy tunnel (its socket is not seen).
+  std::size_t max_header_bytes = 256u << 10;
   bool keep_non_html_body = false;
   std::string user_agent = "crawld";
   header_list headers;                               ///< extra request headers

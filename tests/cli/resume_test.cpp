@@ -181,6 +181,12 @@ TEST(frontier_cli, max_pages_bounds_fetches_while_the_frontier_keeps_every_disco
   EXPECT_NE(r.err.find("progress: "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find(" rss_mib "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find(" store_mib "), std::string::npos) << r.err;
+  double heap_used_mib = 0;  // glibc's heap in use (mallinfo2): a crawl has allocated something
+  for (auto at = r.err.find(" heap_used_mib "); at != std::string::npos; at = r.err.find(" heap_used_mib ", at + 1))
+    heap_used_mib = std::max(heap_used_mib, std::atof(r.err.c_str() + at + 15));
+  EXPECT_GT(heap_used_mib, 0.1) << r.err;
+  EXPECT_NE(r.err.find(" heap_free_mib "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(" heap_mmap_mib "), std::string::npos) << r.err;
   double frontier_mib = 0;  // the largest reported (the line printed after the end has no queue)
   for (auto at = r.err.find(" frontier_mib "); at != std::string::npos; at = r.err.find(" frontier_mib ", at + 1))
     frontier_mib = std::max(frontier_mib, std::atof(r.err.c_str() + at + 14));
