@@ -241,6 +241,26 @@ void admit_local(agent_actor self, const std::string& job_id, std::vector<url_ta
     .then([](caf::ok_atom) {}, [](caf::error&) {});
 }
 
+/// Hands a batch another member sent to the job's queue; the sender's promise gets the batch id
+/// once the queue committed it (so the acknowledgement means durable here), or the queue's error.
+void hand_to_queue(agent_actor self, const std::string& job_id, const caf::actor& queue,
+                   caf::response_promise rp, std::uint64_t id, std::vector<url_task> tasks) {
+  const auto n = tasks.size();
+  ++self->state.jobs[job_id].adding;
+  self->request(queue, std::chrono::seconds(60), cl_add_atom::value, std::move(tasks))
+    .then(
+      [self, job_id, rp, id, n](caf::ok_atom) mutable {
+        auto& j = self->state.jobs[job_id];
+        --j.adding;
+        j.received += n;
+        rp.deliver(cl_ack_atom::value, id);
+      },
+      [self, job_id, rp](caf::error& e) mutable {
+        --self->state.jobs[job_id].adding;
+        rp.deliver(std::move(e));
+      });
+}
+
 /// Sends each task to its host's owner under the current member list (or admits it here).
 /// `now`: full batches go at once; else everything waits for the next flush tick.
 void route(agent_actor self, const std::string& job_id, std::vector<url_task> tasks, bool now = true) {
@@ -1098,20 +1118,7 @@ caf::behavior agent(agent_actor self, std::string name, std::string secret, bool
         j.parked.push_back(fwd_job::parked_batch{rp, id, std::move(tasks)});
         return rp;
       }
-      auto n = tasks.size();
-      ++j.adding;
-      self->request(j.queue, std::chrono::seconds(60), cl_add_atom::value, std::move(tasks))
-        .then(
-          [self, job_id, rp, id, n](caf::ok_atom) mutable {
-            auto& j = self->state.jobs[job_id];
-            --j.adding;
-            j.received += n;
-            rp.deliver(cl_ack_atom::value, id);
-          },
-          [self, job_id, rp](caf::error& e) mutable {
-            --self->state.jobs[job_id].adding;
-            rp.deliver(std::move(e));
-          });
+      hand_to_queue(self, job_id, j.queue, rp, id, std::move(tasks));
       return rp;
     },
     // Pages a leaving member fetched, for hosts this member owns after it: marked seen here.
@@ -1140,24 +1147,8 @@ caf::behavior agent(agent_actor self, std::string name, std::string secret, bool
         self->send(queue, cl_done_atom::value);
       auto parked = std::move(j.parked);
       j.parked.clear();
-      for (auto& p : parked) {
-        auto n = p.tasks.size();
-        auto rp = p.rp;
-        auto id = p.id;
-        ++j.adding;
-        self->request(queue, std::chrono::seconds(60), cl_add_atom::value, std::move(p.tasks))
-          .then(
-            [self, job_id, rp, id, n](caf::ok_atom) mutable {
-              auto& j = self->state.jobs[job_id];
-              --j.adding;
-              j.received += n;
-              rp.deliver(cl_ack_atom::value, id);
-            },
-            [self, job_id, rp](caf::error& e) mutable {
-              --self->state.jobs[job_id].adding;
-              rp.deliver(std::move(e));
-            });
-      }
+      for (auto& p : parked)
+        hand_to_queue(self, job_id, queue, std::move(p.rp), p.id, std::move(p.tasks));
     },
     [self](cl_fwd_atom, std::string& job_id, std::vector<url_task>& tasks) {
       route(self, job_id, std::move(tasks));
