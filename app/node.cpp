@@ -9,7 +9,6 @@
 #include <csignal>
 
 #include <cstdio>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -18,50 +17,15 @@
 #include "actors/cluster.hpp"
 #include "actors/engine.hpp"
 #include "app/commands.hpp"
+#include "app/daemon_log.hpp"
 #include "app/signals.hpp"
+#include "base/trim.hpp"
 #include "conf/daemon_config.hpp"
 #include "conf/job_file.hpp"
 
 namespace crawld::app {
 
 namespace fs = std::filesystem;
-
-namespace {
-
-std::string trim(std::string s) {
-  auto b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos)
-    return "";
-  auto e = s.find_last_not_of(" \t\r\n");
-  return s.substr(b, e - b + 1);
-}
-
-class node_log {
- public:
-  node_log(const std::string& path, std::string name) : name_(std::move(name)) {
-    f_ = path.empty() ? stderr : std::fopen(path.c_str(), "a");
-  }
-  ~node_log() {
-    if (f_ && f_ != stderr)
-      std::fclose(f_);
-  }
-  bool ok() const { return f_ != nullptr; }
-  void line(const std::string& msg) {
-    std::time_t t = std::time(nullptr);
-    char ts[32];
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    std::strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    std::fprintf(f_, "%s crawld node %s: %s\n", ts, name_.c_str(), msg.c_str());
-    std::fflush(f_);
-  }
-
- private:
-  std::string name_;
-  FILE* f_ = nullptr;
-};
-
-}  // namespace
 
 result<std::pair<std::string, std::uint16_t>> parse_host_port(const std::string& text) {
   auto colon = text.rfind(':');
@@ -145,7 +109,7 @@ int cmd_node(const std::string& join, const std::string& name, const std::string
     print_error("cannot write the state directory '" + cfg.state_dir + "'");
     return 1;
   }
-  node_log log(cfg.log_file, name);
+  daemon_log log(cfg.log_file, "crawld node " + name);
   if (!log.ok()) {
     print_error("cannot open the log file '" + cfg.log_file + "'");
     return 1;

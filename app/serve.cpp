@@ -33,9 +33,11 @@
 #include "actors/cluster.hpp"
 #include "actors/engine.hpp"
 #include "app/commands.hpp"
+#include "app/daemon_log.hpp"
 #include "app/node.hpp"
 #include "app/signals.hpp"
 #include "base/constant_time.hpp"
+#include "base/trim.hpp"
 #include "conf/daemon_config.hpp"
 #include "conf/job_file.hpp"
 #include "conf/json.hpp"
@@ -47,49 +49,6 @@ namespace fs = std::filesystem;
 namespace {
 
 using steady = std::chrono::steady_clock;
-
-// ---- log ------------------------------------------------------------------------------------
-
-class logger {
- public:
-  explicit logger(std::string path) : path_(std::move(path)) { reopen(); }
-  ~logger() {
-    if (f_ && f_ != stderr)
-      std::fclose(f_);
-  }
-  /// Reopens the log file (after logrotate moved it); stderr when no file is configured.
-  void reopen() {
-    std::lock_guard<std::mutex> g(m_);
-    if (path_.empty()) {
-      f_ = stderr;
-      return;
-    }
-    FILE* nf = std::fopen(path_.c_str(), "a");
-    if (!nf)
-      return;  // keep the old one
-    if (f_ && f_ != stderr)
-      std::fclose(f_);
-    f_ = nf;
-  }
-  bool ok() const { return f_ != nullptr; }
-  void line(const std::string& msg) {
-    std::time_t t = std::time(nullptr);
-    char ts[32];
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    std::strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    std::lock_guard<std::mutex> g(m_);
-    if (!f_)
-      return;
-    std::fprintf(f_, "%s crawld: %s\n", ts, msg.c_str());
-    std::fflush(f_);
-  }
-
- private:
-  std::string path_;
-  std::mutex m_;
-  FILE* f_ = nullptr;
-};
 
 // ---- files ----------------------------------------------------------------------------------
 
@@ -117,14 +76,6 @@ std::optional<std::string> read_file(const std::string& path) {
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
-}
-
-std::string trim(std::string s) {
-  auto b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos)
-    return "";
-  auto e = s.find_last_not_of(" \t\r\n");
-  return s.substr(b, e - b + 1);
 }
 
 std::string random_token() {
@@ -218,7 +169,7 @@ std::string error_json(const std::string& msg) { return "{\"error\":" + conf::qu
 
 class daemon {
  public:
-  daemon(conf::daemon_config cfg, std::string token, logger& log, bool networked = false,
+  daemon(conf::daemon_config cfg, std::string token, daemon_log& log, bool networked = false,
          const actors::cluster_tls* tls = nullptr)
       : cfg_(std::move(cfg)), token_(std::move(token)), log_(log), rt_(cfg_.max_connections, networked, tls),
         tls_(tls != nullptr) {}
@@ -859,7 +810,7 @@ class daemon {
 
   conf::daemon_config cfg_;
   std::string token_;
-  logger& log_;
+  daemon_log& log_;
   actors::runtime rt_;
   std::unique_ptr<actors::cluster> cluster_;  // declared after rt_: destroyed before it
   std::string cluster_name_;
@@ -921,7 +872,7 @@ int cmd_serve(const std::string& config_path, const serve_cluster_flags& cluster
     print_error("cannot write the state directory '" + cfg.state_dir + "'");
     return 1;
   }
-  logger log(cfg.log_file);
+  daemon_log log(cfg.log_file, "crawld");
   if (!log.ok()) {
     print_error("cannot open the log file '" + cfg.log_file + "'");
     return 1;
