@@ -245,8 +245,9 @@ void frontier::uncache_seen(const fingerprint& h) {
     seen_cache_[(h.first ^ (h.second >> 17)) & (seen_cache_.size() - 1)] = fingerprint{0, 0};
 }
 
-result<bool> frontier::known(const std::string& key) {
-  const auto h = url_hashes(key);
+result<bool> frontier::known(const std::string& key) { return known(key, url_hashes(key)); }
+
+result<bool> frontier::known(const std::string& key, const fingerprint& h) {
   if (!bloom_maybe(h))
     return false;
   if (cached_seen(h) || batch_seen_.count(key))
@@ -267,7 +268,8 @@ result<bool> frontier::add(frontier_entry e) {
   if (!e.request.empty())
     keyed = request_key(e.url, e.request);
   const std::string& key = e.request.empty() ? e.url : keyed;  // used before `e` is moved below
-  auto k = known(key);
+  const auto fp = url_hashes(key);
+  auto k = known(key, fp);
   if (!k)
     return k.err();
   if (*k)
@@ -282,7 +284,6 @@ result<bool> frontier::add(frontier_entry e) {
   batch_->Put(db_->handle(store::column::frontier), entry_key(e.host_key, e.seq), encode_entry(e));
   batch_ops_ += 2;
   batch_seen_.insert(key);
-  const auto fp = url_hashes(key);
   bloom_add(fp);
   cache_seen(fp);
   ++pending_total_;
@@ -374,7 +375,8 @@ void frontier::forget(const frontier_entry& e) {
 }
 
 result<bool> frontier::mark_seen(const std::string& key) {
-  auto k = known(key);
+  const auto fp = url_hashes(key);
+  auto k = known(key, fp);
   if (!k)
     return k.err();
   if (*k)
@@ -384,7 +386,6 @@ result<bool> frontier::mark_seen(const std::string& key) {
   batch_->Put(db_->handle(store::column::seen), key, rocksdb::Slice());
   ++batch_ops_;
   batch_seen_.insert(key);
-  const auto fp = url_hashes(key);
   bloom_add(fp);
   cache_seen(fp);
   if (auto r = maybe_commit(); !r)

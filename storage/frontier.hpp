@@ -162,6 +162,7 @@ class frontier {
   std::vector<fingerprint> seen_cache_;         // fingerprints of keys known seen; {0,0} = empty
   bool bloom_maybe(const fingerprint& h) const;
   void bloom_add(const fingerprint& h);
+  result<bool> known(const std::string& key, const fingerprint& h);  // h = url_hashes(key)
   bool cached_seen(const fingerprint& h) const;
   void cache_seen(const fingerprint& h);
   void uncache_seen(const fingerprint& h);
