@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "cluster/rendezvous.hpp"
 #include "storage/store.hpp"
@@ -120,6 +121,18 @@ inline std::set<std::string> stored_pages(const std::string& dir) {
     return true;
   });
   return urls;
+}
+
+/// Union and repeat count of the pages stored in `stores`.
+inline std::pair<std::set<std::string>, std::size_t> union_of(const std::vector<std::string>& stores) {
+  std::set<std::string> all;
+  std::size_t total = 0;
+  for (const auto& s : stores) {
+    auto pages = stored_pages(s);
+    total += pages.size();
+    all.insert(pages.begin(), pages.end());
+  }
+  return {all, total - all.size()};
 }
 
 inline std::string seeds_json(const testsite::server& site, int hosts) {

@@ -168,13 +168,7 @@ void lose_a_node_mid_crawl(int sig, int http_port, int cluster_port, loss_outcom
     EXPECT_GE(received_after - received_before, handed);
   }
 
-  std::set<std::string> all;
-  std::size_t total = 0;
-  for (const auto& store : {coord.store("1"), n1.store("1"), n2.store("1")}) {
-    auto pages = stored_pages(store);
-    total += pages.size();
-    all.insert(pages.begin(), pages.end());
-  }
+  const auto [all, repeats] = union_of({coord.store("1"), n1.store("1"), n2.store("1")});
   EXPECT_EQ(all, single);
   std::size_t missing = 0;
   for (const auto& u : single)
@@ -183,10 +177,10 @@ void lose_a_node_mid_crawl(int sig, int http_port, int cluster_port, loss_outcom
               "union %zu, missing %zu, repeats (pages stored twice) %zu; handed over %llu, survivors received %llu "
               "after the signal\n",
               sig == SIGKILL ? "killed" : "SIGTERM (leave)", victim_name.c_str(), static_cast<unsigned long long>(victim_pages), static_cast<unsigned long long>(kill_at),
-              static_cast<long long>(noticed_ms), single.size(), all.size(), missing, total - all.size(),
+              static_cast<long long>(noticed_ms), single.size(), all.size(), missing, repeats,
               static_cast<unsigned long long>(handed), static_cast<unsigned long long>(received_after - received_before));
   if (out)
-    *out = loss_outcome{total - all.size(), handed, received_after - received_before};
+    *out = loss_outcome{repeats, handed, received_after - received_before};
   std::fflush(stdout);  // before the next child process is forked
   // A survivor's host was fetched by its owner only; the victim's hosts by the victim (before
   // its death) and their new owner among the survivors (after), nobody else.
@@ -240,13 +234,7 @@ TEST(cluster, a_node_joining_mid_crawl_takes_only_the_hosts_it_wins_and_nothing_
   EXPECT_EQ(n1.stop().exit_code, 0);
   EXPECT_EQ(coord.stop(), 0);
 
-  std::set<std::string> all;
-  std::size_t total = 0;
-  for (const auto& store : {coord.store("1"), n1.store("1"), n2.store("1")}) {
-    auto pages = stored_pages(store);
-    total += pages.size();
-    all.insert(pages.begin(), pages.end());
-  }
+  const auto [all, repeats] = union_of({coord.store("1"), n1.store("1"), n2.store("1")});
   EXPECT_EQ(all, single);
   // n2 fetched only hosts it wins; a host it did not win was fetched by its one owner only.
   std::set<int> n2_hosts;
@@ -264,7 +252,7 @@ TEST(cluster, a_node_joining_mid_crawl_takes_only_the_hosts_it_wins_and_nothing_
     }
   }
   std::printf("join mid-crawl: n2 wins %d of %d hosts and fetched from %zu; union %zu of %zu, repeats %zu\n", won,
-              hosts, n2_hosts.size(), all.size(), single.size(), total - all.size());
+              hosts, n2_hosts.size(), all.size(), single.size(), repeats);
 }
 
 TEST(cluster, a_job_with_max_pages_ends_when_every_member_reached_its_cap) {

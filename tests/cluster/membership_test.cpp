@@ -9,18 +9,6 @@ namespace {
 
 using namespace test;
 
-/// Union and repeat count of the pages stored in `stores`.
-std::pair<std::set<std::string>, std::size_t> union_of(const std::vector<std::string>& stores) {
-  std::set<std::string> all;
-  std::size_t total = 0;
-  for (const auto& s : stores) {
-    auto pages = stored_pages(s);
-    total += pages.size();
-    all.insert(pages.begin(), pages.end());
-  }
-  return {all, total - all.size()};
-}
-
 /// A name for the newcomer that wins at least `min_hosts` hosts from `names` (host ports vary).
 std::string newcomer_name(const testsite::server& site, int hosts, std::vector<std::string> names, int min_hosts,
                           int first = 3) {
