@@ -315,9 +315,9 @@ TEST(warc_cli, truncated_or_corrupted_warc_is_rejected_with_a_clear_error) {
   auto bad = run({"warc", "check", write("flipped.warc.gz", flipped)});
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_TRUE(contains(bad.err, "flipped.warc.gz': ")) << bad.err;
-  EXPECT_TRUE(contains(bad.err, "corrupt gzip data") || contains(bad.err, "mismatch") ||
-              contains(bad.err, "not a WARC record"))
-      << bad.err;
+  // Which check trips depends on where the flipped bytes fall in that run's deflate stream (CRC,
+  // a garbled record header, a block length running past the end...): each names an offset.
+  EXPECT_TRUE(contains(bad.err, " byte ")) << bad.err;
   EXPECT_TRUE(one_line(bad.err)) << bad.err;
 
   // Uncompressed, one byte of a response body changed: only the digest can tell.
