@@ -1,5 +1,4 @@
-// The header byte cap's monitor (header_cap.hpp): one thread, polling the watched sockets'
-// TCP_INFO under one lock.
+// The header byte cap (header_cap.hpp): a check on fetch/request_monitor's thread.
 #include "fetch/header_cap.hpp"
 
 #include <linux/sockios.h>
@@ -10,10 +9,9 @@
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
 #include <mutex>
-#include <thread>
-#include <vector>
+
+#include "fetch/request_monitor.hpp"
 
 namespace crawld::fetch {
 
@@ -29,94 +27,66 @@ std::int64_t tcp_bytes_consumed(int fd) {
   return static_cast<std::int64_t>(info.tcpi_bytes_received) - std::max(queued, 0);
 }
 
-struct header_watch::state {
+struct header_watch::state final : monitored {
   std::uint64_t cap = 0;
   std::function<void()> stop;
   std::chrono::milliseconds poll{20};
-  std::atomic<int> fd{-1};
-  std::atomic<std::int64_t> base{0};
+  std::chrono::steady_clock::time_point next_check;  // monitor thread only
+  std::mutex m;          // fd and base change together
+  int fd = -1;
+  std::int64_t base = -1;  // bytes consumed when the watch started; -1: not read yet
   std::atomic<bool> fired{false};
-};
 
-namespace {
-
-class monitor {
- public:
-  static monitor& get() {
-    static monitor* m = new monitor;  // never destroyed: fetches may run during static destruction
-    return *m;
-  }
-
-  void add(const std::shared_ptr<header_watch::state>& s) {
-    std::lock_guard<std::mutex> g(m_);
-    watched_.push_back(s);
-    if (!started_) {
-      started_ = true;
-      std::thread([this] { run(); }).detach();
+  bool check(std::chrono::steady_clock::time_point now) override {
+    if (now < next_check) return false;
+    next_check = now + poll;
+    int f;
+    std::int64_t b;
+    {
+      std::lock_guard<std::mutex> g(m);
+      f = fd;
+      b = base;
     }
-    cv_.notify_one();
-  }
-
-  void remove(const header_watch::state* s) {
-    std::lock_guard<std::mutex> g(m_);
-    watched_.erase(std::remove_if(watched_.begin(), watched_.end(), [s](const auto& w) { return w.get() == s; }),
-                   watched_.end());
-  }
-
- private:
-  void run() {
-    std::unique_lock<std::mutex> g(m_);
-    for (;;) {
-      cv_.wait(g, [this] { return !watched_.empty(); });
-      std::chrono::milliseconds poll = watched_.front()->poll;
-      for (auto it = watched_.begin(); it != watched_.end();) {
-        header_watch::state& s = **it;
-        poll = std::min(poll, s.poll);
-        const int fd = s.fd.load(std::memory_order_acquire);
-        const std::int64_t used = fd < 0 ? -1 : tcp_bytes_consumed(fd);
-        if (used >= 0 && used - s.base.load(std::memory_order_relaxed) > static_cast<std::int64_t>(s.cap)) {
-          s.fired.store(true);
-          s.stop();
-          it = watched_.erase(it);
-        } else {
-          ++it;
-        }
-      }
-      cv_.wait_for(g, poll);
+    if (f < 0) return false;
+    const std::int64_t used = tcp_bytes_consumed(f);
+    if (used < 0) return false;
+    if (b < 0) {
+      std::lock_guard<std::mutex> g(m);
+      if (fd == f && base < 0) base = used;
+      return false;
     }
+    if (used - b <= static_cast<std::int64_t>(cap)) return false;
+    fired.store(true, std::memory_order_release);
+    stop();
+    return true;
   }
-
-  std::mutex m_;
-  std::condition_variable cv_;
-  std::vector<std::shared_ptr<header_watch::state>> watched_;
-  bool started_ = false;
 };
-
-}  // namespace
 
 header_watch watch_headers(std::uint64_t cap, std::function<void()> stop, std::chrono::milliseconds poll) {
   auto s = std::make_shared<header_watch::state>();
   s->cap = cap;
   s->stop = std::move(stop);
   s->poll = std::max(poll, std::chrono::milliseconds(1));
-  monitor::get().add(s);
+  s->next_check = std::chrono::steady_clock::now() + s->poll;
+  watch(*s);
   return header_watch(std::move(s));
 }
 
 void header_watch::set_fd(int fd, bool new_socket) {
   if (!s_) return;
-  const std::int64_t used = new_socket ? 0 : tcp_bytes_consumed(fd);
-  s_->base.store(std::max<std::int64_t>(used, 0), std::memory_order_relaxed);
-  s_->fd.store(fd, std::memory_order_release);
+  std::lock_guard<std::mutex> g(s_->m);
+  s_->fd = fd;
+  s_->base = new_socket ? 0 : -1;
 }
 
 void header_watch::release() {
   if (!s_) return;
-  monitor::get().remove(s_.get());
-  s_->fd.store(-1);
+  unwatch(*s_);
+  std::lock_guard<std::mutex> g(s_->m);
+  s_->fd = -1;
 }
 
-bool header_watch::fired() const { return s_ && s_->fired.load(); }
+bool header_watch::fired() const { return s_ && s_->fired.load(std::memory_order_acquire); }
 
 header_watch::~header_watch() { release(); }
 

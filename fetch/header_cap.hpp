@@ -5,18 +5,21 @@
 /// timeout (a soak measured 55 MiB of small allocations held at once from /endless-headers on
 /// loopback, docs/hostile.md), which then stays in glibc's arenas as fragmentation.
 ///
-/// `watch_headers` registers a socket with a process-wide monitor thread (started on first use,
-/// never joined) that every `poll` reads the bytes the application consumed from the socket
-/// (TCP_INFO's bytes received minus the bytes still queued, SIOCINQ) and, past `cap` bytes more
-/// than when the watch started, calls `stop` once (fetch::session passes
-/// httplib::ClientImpl::stop, which shuts the socket down, as the watchdog does). The socket is
-/// given by `set_fd` and may change while watched (httplib reconnects); a watch with no socket yet
-/// is skipped. So a request consumes at most about cap + (link rate x poll) bytes of headers.
-/// `stop` runs under the monitor's lock: short, and it must not watch or unwatch.
+/// `watch_headers` registers a check with fetch/request_monitor. From `poll` after the watch
+/// starts, and every `poll` after that, the monitor reads the bytes the application has consumed
+/// from the socket (TCP_INFO's bytes received minus the bytes still queued, SIOCINQ) and, past
+/// `cap` bytes more than when the watch started, calls `stop` once (fetch::session passes
+/// httplib::ClientImpl::stop, which shuts the socket down, as the watchdog does). A request that
+/// ends within `poll` costs no system call. The socket is given by `set_fd` and may change while
+/// watched (httplib reconnects); a watch with no socket yet is skipped. A new socket counts from 0;
+/// an open (kept-alive) one from what it had consumed at the monitor's first reading, so a request
+/// consumes at most about cap + 2 x (link rate x poll) bytes of headers.
+/// `stop` runs on the monitor's thread under its lock: short, and it must not watch or unwatch.
 ///
 /// Destroying or `release`-ing the guard ends the watch: once that returns, `stop` is not running
 /// and will never run. A socket that is not TCP (getsockopt fails) is never stopped.
-/// Thread-safety: the guard is used by one thread; the monitor is thread-safe.
+/// Thread-safety: the guard is used by one thread (`set_fd` also from httplib's socket-options
+/// callback on that thread); the monitor is thread-safe.
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -39,7 +42,7 @@ class header_watch {
 
   /// The socket now carrying the request (from the fetching thread, or httplib's socket-options
   /// callback when it connects; a new socket starts at 0 bytes consumed, an `fd` that was open
-  /// before counts from its current total).
+  /// before counts from its total at the monitor's first reading). No system call.
   void set_fd(int fd, bool new_socket);
   /// Ends the watch now (the headers are complete); idempotent.
   void release();

@@ -5,21 +5,23 @@
 /// drips one header byte per second, or sends header lines forever, would hold a fetcher for
 /// ever): the callback shuts the client's socket down (httplib::ClientImpl::stop).
 ///
-/// One background thread (started on first use, never joined) runs due callbacks in deadline
-/// order. A callback runs under the watchdog's lock, so once a guard's destructor returns its
+/// The deadline is checked every tick of fetch/request_monitor (5 ms), so the callback runs at most
+/// a tick late. It runs under the monitor's lock, so once a guard's destructor returns its
 /// callback is not running and will never run; callbacks must be short and must not arm or
-/// disarm. Thread-safe.
+/// disarm. Thread-safe; a guard is used by one thread.
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 
 namespace crawld::fetch {
 
 class watchdog_guard {
  public:
+  struct entry;
   watchdog_guard() = default;
-  explicit watchdog_guard(std::uint64_t id) : id_(id) {}
-  watchdog_guard(watchdog_guard&& o) noexcept : id_(o.id_) { o.id_ = 0; }
+  explicit watchdog_guard(std::unique_ptr<entry> e);
+  watchdog_guard(watchdog_guard&& o) noexcept;
   watchdog_guard& operator=(watchdog_guard&&) = delete;
   watchdog_guard(const watchdog_guard&) = delete;
   ~watchdog_guard();
@@ -27,7 +29,7 @@ class watchdog_guard {
   bool fired() const;
 
  private:
-  std::uint64_t id_ = 0;
+  std::unique_ptr<entry> e_;
 };
 
 /// Runs `fn` at `deadline` unless the returned guard is destroyed first.
