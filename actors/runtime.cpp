@@ -2,8 +2,10 @@
 // the job handles through which plain threads control them. Each job gets a small keeper actor
 // that starts it, receives its report, takes a last status snapshot and then ends the job's
 // actors; the handle waits on what the keeper records.
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
+#include <thread>
 
 #include "actors/malloc_tuning.hpp"
 #include "actors/messages.hpp"
@@ -126,6 +128,12 @@ runtime::runtime(int max_connections, bool networked, const cluster_tls* tls) : 
   // the context switches they cost. Skipping the sleeping polls (an enqueue wakes a blocked
   // worker) took crawl CPU down 10-25% on the bench web (docs/architecture.md, "Measured").
   impl_->cfg.set("work-stealing.moderate-poll-attempts", std::size_t{0});
+  // CAF 0.17 starts max(cores, 4) workers, and a message from a thread outside the scheduler (a
+  // detached fetcher or the queue) goes to the next worker round robin, waking it if it sleeps:
+  // on 2 cores, 4 workers meant more sleeping and waking for the same work. One worker per core
+  // (at least 2): context switches -8%, CPU -6% (bench A/B, docs/architecture.md).
+  impl_->cfg.set("scheduler.max-threads",
+                 std::size_t{std::max(2u, std::thread::hardware_concurrency())});
   if (networked)
     configure_cluster(impl_->cfg, tls);
   impl_->sys = std::make_unique<caf::actor_system>(impl_->cfg);
