@@ -4,10 +4,18 @@
 # access_log (what `measure` counts; nginx logs "ADDR:PORT STATUS REQUEST-LINE", so each crawler's
 # URLs can be checked against the expected set with bench/recall.py).
 
+# warm_files DIR: writes back and reads every file once, so the first crawler measured does not
+# pay for the site's writeback (~1 GB just written) or a cold page cache and the others do not.
+warm_files() {
+  sync
+  find -L "$1" -type f -print0 | xargs -0 cat > /dev/null
+}
+
 start_web() {
   chmod 755 "$work"   # nginx workers run as another user
   web=$work/web
   "$crawld" testsite --hosts "$hosts" --pages "$pages" --port "$port" --write "$web" >/dev/null
+  warm_files "$web"
   sed -i "s/log_format crawl '\$remote_addr /log_format crawl '\$server_addr:\$server_port /" "$web/nginx.conf"
   access_log=$web/access.log
   nginx -e "$web/error.log" -p "$web" -c "$web/nginx.conf" &
@@ -48,6 +56,7 @@ start_pydoc() {
     (exec 3<>/dev/tcp/"$address"/"$p") 2>/dev/null && break
     sleep 0.05
   done
+  warm_files "$dir"
   pydoc_url=http://$address:$p/index.html
   access_log=$conf/access.log
 }
