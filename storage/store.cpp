@@ -17,6 +17,8 @@
 #include <filesystem>
 #include <system_error>
 
+#include "storage/crc32c_shim.hpp"
+
 namespace crawld::storage {
 namespace {
 
@@ -183,6 +185,7 @@ result<void> read_format_version(const std::string& dir, const std::vector<std::
 
 result<std::unique_ptr<store>> store::open(const std::string& dir, open_options opts) try {
   if (dir.empty()) return make_error("no store directory given");
+  (void)crc32c_shim_linked();  // the reference links the hardware CRC32C into every binary
   const std::string q = in_quotes(dir);
   const bool may_create = opts.create && !opts.read_only;
 
