@@ -11,24 +11,36 @@
 #include "storage/crc32c_shim.hpp"
 
 #include <dlfcn.h>
+#if defined(__x86_64__)
 #include <nmmintrin.h>
+#endif
 
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 
 namespace crawld::storage {
+
 bool crc32c_shim_linked() { return true; }
+
+using extend_fn = std::uint32_t (*)(std::uint32_t, const char*, std::size_t);
+
+/// librocksdb's own definition (the next after this executable's); for the test.
+extend_fn rocksdb_own_crc32c_extend() {
+  return reinterpret_cast<extend_fn>(dlsym(RTLD_NEXT, "_ZN7rocksdb6crc32c6ExtendEjPKcm"));
+}
+
 }  // namespace crawld::storage
 
+// Elsewhere than x86-64 RocksDB keeps its own (which uses the CPU's CRC instructions where its
+// build enabled them).
+#if defined(__x86_64__)
 namespace rocksdb::crc32c {
 std::uint32_t Extend(std::uint32_t init_crc, const char* data, std::size_t n);
 }
 
 namespace crawld::storage {
 namespace {
-
-using extend_fn = std::uint32_t (*)(std::uint32_t, const char*, std::size_t);
 
 __attribute__((target("sse4.2"))) std::uint32_t hardware_extend(std::uint32_t init_crc, const char* p,
                                                                 std::size_t n) {
@@ -47,19 +59,14 @@ __attribute__((target("sse4.2"))) std::uint32_t hardware_extend(std::uint32_t in
 
 extend_fn choose() {
   if (__builtin_cpu_supports("sse4.2")) return hardware_extend;
-  return reinterpret_cast<extend_fn>(dlsym(RTLD_NEXT, "_ZN7rocksdb6crc32c6ExtendEjPKcm"));
+  return rocksdb_own_crc32c_extend();
 }
 
 }  // namespace
-
-/// librocksdb's own definition (the next after this executable's); for the test.
-extend_fn rocksdb_own_crc32c_extend() {
-  return reinterpret_cast<extend_fn>(dlsym(RTLD_NEXT, "_ZN7rocksdb6crc32c6ExtendEjPKcm"));
-}
-
 }  // namespace crawld::storage
 
 std::uint32_t rocksdb::crc32c::Extend(std::uint32_t init_crc, const char* data, std::size_t n) {
   static const crawld::storage::extend_fn f = crawld::storage::choose();
   return f(init_crc, data, n);
 }
+#endif

@@ -1,7 +1,8 @@
 #pragma once
 /// Hardware CRC32C for RocksDB (storage/crc32c_shim.cpp): this process's definition of
 /// `rocksdb::crc32c::Extend` interposes the Debian library's table-driven one, using the CPU's
-/// crc32 instruction when it has SSE4.2 and RocksDB's own function otherwise. Values are identical.
+/// crc32 instruction when it has SSE4.2 and RocksDB's own function otherwise (x86-64 only; other
+/// architectures keep RocksDB's). Values are identical.
 #include <cstddef>
 #include <cstdint>
 
