@@ -94,24 +94,15 @@ std::string host_header(const parse::url& u) {
 /// host:port with the effective port (a CONNECT target).
 std::string host_header_with_port(const parse::url& u) { return u.host + ":" + std::to_string(u.effective_port()); }
 
-/// True when the decimal `number` is greater than `limit` (non-digits: false).
-bool exceeds(std::string_view number, std::size_t limit) {
-  std::uint64_t v = 0;
-  for (char c : number) {
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + static_cast<std::uint64_t>(c - '0');
-    if (v > limit) return true;
-  }
-  return false;
-}
-
-/// A Content-Length value; nullopt when it is not a plain decimal number below 2^50.
+/// A Content-Length value (saturating at 2^60: any such length is beyond every cap); nullopt when
+/// it is not a plain decimal number.
 std::optional<std::uint64_t> content_length(std::string_view number) {
   if (number.empty()) return std::nullopt;
+  constexpr std::uint64_t saturated = std::uint64_t(1) << 60;
   std::uint64_t v = 0;
   for (char c : number) {
-    if (c < '0' || c > '9' || v >= (std::uint64_t(1) << 50) / 10) return std::nullopt;
-    v = v * 10 + static_cast<std::uint64_t>(c - '0');
+    if (c < '0' || c > '9') return std::nullopt;
+    v = std::min(saturated, v * 10 + static_cast<std::uint64_t>(c - '0'));
   }
   return v;
 }
@@ -365,8 +356,8 @@ httplib::Error run_once(httplib::ClientImpl& client, const parse::url& u, const 
     if (over_total()) return false;
     keep_body = o.keep_non_html_body || r.content_type.empty() || r.is_html();
     if (!keep_body) {
-      const auto length = res.get_header_value("Content-Length");
-      return length.empty() || !exceeds(length, drain_limit);
+      const auto length = content_length(res.get_header_value("Content-Length"));
+      return !length || *length <= drain_limit;
     }
     auto made = decoder::make(res.get_header_value("Content-Encoding"));
     if (!made) {
