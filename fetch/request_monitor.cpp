@@ -11,10 +11,9 @@
 
 namespace crawld::fetch {
 
-/// The registration fields of `monitored`, kept under the item's shard lock.
+/// The shard an item was registered in. Whether it still is: whether the shard's vector holds it.
 struct monitor_access {
   static int& shard(monitored& m) { return m.shard_; }
-  static bool& registered(monitored& m) { return m.registered_; }
 };
 
 namespace {
@@ -63,7 +62,6 @@ class monitor {
             ++i;
             continue;
           }
-          monitor_access::registered(*item) = false;
           s.items[i] = s.items.back();
           s.items.pop_back();
           removed();
@@ -87,7 +85,6 @@ void watch(monitored& m) {
     auto& s = mon.shards[static_cast<std::size_t>(index)];
     std::lock_guard<std::mutex> g(s.m);
     s.items.push_back(&m);
-    monitor_access::registered(m) = true;
   }
   mon.added();
 }
@@ -98,13 +95,10 @@ void unwatch(monitored& m) {
   auto& mon = monitor::get();
   auto& s = mon.shards[static_cast<std::size_t>(index)];
   std::lock_guard<std::mutex> g(s.m);
-  if (!monitor_access::registered(m)) return;
-  monitor_access::registered(m) = false;
   auto it = std::find(s.items.begin(), s.items.end(), &m);
-  if (it != s.items.end()) {
-    *it = s.items.back();
-    s.items.pop_back();
-  }
+  if (it == s.items.end()) return;  // its check already returned true, or unwatched before
+  *it = s.items.back();
+  s.items.pop_back();
   mon.removed();
 }
 

@@ -26,8 +26,7 @@ class monitored {
 
  private:
   friend struct monitor_access;
-  int shard_ = -1;
-  bool registered_ = false;  // guarded by the shard's lock
+  int shard_ = -1;  // the shard it was registered in; -1 before `watch`
 };
 
 /// The monitor's period.
