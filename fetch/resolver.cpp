@@ -59,21 +59,23 @@ resolver::resolver(std::vector<resolve_override> overrides, std::chrono::millise
                    std::chrono::milliseconds negative_ttl, std::size_t max_entries)
     : overrides_(std::move(overrides)), ttl_(ttl), negative_ttl_(negative_ttl), max_entries_(max_entries) {}
 
-result<std::string> resolver::resolve(const std::string& host_in, int port) {
+std::optional<result<std::string>> resolver::cached(const std::string& host_in, int port) const {
   const std::string host = to_lower(host_in);
   for (const auto& o : overrides_)
-    if (o.port == port && o.host == host) return o.address;
-  const std::string bare = unbracket(host);
-  if (is_numeric(bare)) return bare;
+    if (o.port == port && o.host == host) return result<std::string>(o.address);
+  std::string bare = unbracket(host);
+  if (is_numeric(bare)) return result<std::string>(std::move(bare));
   const auto now = clock::now();
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = cache_.find(bare);
-    if (it != cache_.end() && it->second.expires > now) {
-      if (it->second.address.empty()) return make_error(it->second.error);
-      return it->second.address;
-    }
-  }
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = cache_.find(bare);
+  if (it == cache_.end() || it->second.expires <= now) return std::nullopt;
+  if (it->second.address.empty()) return result<std::string>(make_error(it->second.error));
+  return result<std::string>(it->second.address);
+}
+
+result<std::string> resolver::resolve(const std::string& host_in, int port) {
+  if (auto known = cached(host_in, port)) return std::move(*known);
+  const std::string bare = unbracket(to_lower(host_in));
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;

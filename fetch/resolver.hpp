@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,6 +42,11 @@ class resolver {
   /// the override for host:port, the host itself when it is an IP literal, a cached answer, or a
   /// fresh getaddrinfo answer (the first address returned). Error: "cannot resolve 'HOST': why".
   result<std::string> resolve(const std::string& host, int port);
+
+  /// What `resolve` would answer without calling getaddrinfo (an override, an IP literal, a live
+  /// cache entry, including a cached failure); nullopt when only a look-up can tell. Never blocks
+  /// beyond the cache's mutex.
+  std::optional<result<std::string>> cached(const std::string& host, int port) const;
 
   /// getaddrinfo calls made so far (cache misses), for tests and metrics.
   std::size_t lookups() const;
