@@ -114,6 +114,11 @@ rocksdb::ColumnFamilyOptions make_cf_options(const std::string& name,
     }
   }
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+  // Memtable arena blocks below glibc's mmap threshold (256 KiB, actors/malloc_tuning.cpp): at the
+  // default (1/8 of the write buffer, 2 MB for `pages`) every block was a fresh mmap, so every
+  // body written paid page faults and zeroing; from the heap, blocks reuse freed memory. A/B on
+  // the 16x2000 web: system CPU 3.3-3.8 -> 2.4-2.8 s per crawl, RSS the same.
+  o.arena_block_size = 128u << 10;
   return o;
 }
 
