@@ -1,19 +1,32 @@
-// A fetcher: a detached actor (its own thread, since cpp-httplib blocks) that loops
-// next URL (queue -> permit at the semaphore -> the limiter's gate, one answer) -> GET one hop ->
-// release host slot and permit (one message, to the limiter) -> hand the page to a parser. By
-// address (per_ip) it takes the permit and passes the gate itself, after resolving the host.
-// It keeps at most `window` pages waiting at the parsers; past that it waits for their
+// A fetcher loops: next URL (queue -> permit at the semaphore -> the limiter's gate, one answer)
+// -> GET one hop -> release host slot and permit (one message, to the limiter) -> hand the page to
+// a parser. By address (per_ip) it takes the permit and passes the gate itself, after resolving
+// the host. It keeps at most `window` pages waiting at the parsers; past that it waits for their
 // acknowledgement before taking another URL, so memory stays bounded.
+//
+// Two ways to run the GET. With an event client (plain http, no proxy, no WARC: job.cpp decides),
+// the fetcher is a scheduled actor: the client's epoll thread does the I/O and answers with a
+// message, so a page costs no thread of its own. What that client does not serve (https, proxies
+// by rule, request seeds, sitemaps, robots.txt, names not yet resolved) goes to a detached helper
+// with a blocking session, spawned on first use. Without an event client the fetcher itself is
+// detached and blocks in its session (cpp-httplib), as every fetch did before.
 #include <ctime>
 
 #include "actors/messages.hpp"
+#include "fetch/event_client.hpp"
 #include "fetch/retry_after.hpp"
 
 namespace crawld::actors {
 namespace {
 
 struct fetcher_state {
-  std::unique_ptr<fetch::session> session;
+  std::unique_ptr<fetch::session> session;  // detached fetcher only
+  fetch::options opts;                      // for the helper's session (scheduled fetcher)
+  std::shared_ptr<fetch::connection_pool> pool;
+  std::shared_ptr<fetch::event_client> fast;  // null: a detached fetcher that blocks
+  caf::actor helper;                          // blocking fetches of a scheduled fetcher
+  url_task in_flight;                         // the task whose response the event client owes
+  std::int64_t in_flight_at_ms = 0;
   caf::actor queue, semaphore, limiter, parser;
   caf::actor warc;       // WARC writer, when the crawl archives (set by the job before `go`)
   int warc_pending = 0;  // captures sent to it, not yet written
@@ -45,21 +58,32 @@ constexpr int robots_max_hops = 5;                    // RFC 9309 2.3.1.2
 
 void resume(fetcher_actor self);
 
-/// Sends the raw exchange of `r` to the WARC writer (when archiving and a response arrived).
-void archive(fetcher_actor self, std::string uri, std::int64_t date_ms, const fetch::response& r) {
+/// Sends `c` to the WARC writer (when archiving); its acknowledgement may resume the fetcher.
+void archive(fetcher_actor self, warc_capture c) {
   auto& st = self->state;
-  if (!st.warc || !r.raw || r.raw->response_head.empty())
+  if (!st.warc || !c.raw || c.raw->response_head.empty())
     return;
   ++st.warc_pending;
   auto ack = [self] {
     --self->state.warc_pending;
     resume(self);
   };
-  self->request(st.warc, caf::infinite, warc_atom::value, warc_capture{std::move(uri), date_ms, r.raw})
+  self->request(st.warc, caf::infinite, warc_atom::value, std::move(c))
     .then([ack](caf::ok_atom) { ack(); }, [ack](caf::error&) { ack(); });
 }
 
-fetched_page fetch_one(fetcher_actor self, url_task& t) {
+/// The Location target of a redirect, normalized; "" when none or not http(s).
+std::string redirect_target(const fetch::response& r, const parse::url& from) {
+  if (!r.is_redirect())
+    return {};
+  auto loc = r.header("Location");
+  if (auto target = loc.empty() ? std::nullopt : parse::parse_url(loc, &from))
+    if (target->scheme == "http" || target->scheme == "https")
+      return parse::normalize(*target);
+  return {};
+}
+
+fetched_page fetch_one(fetch::session& ses, url_task& t) {
   fetched_page p;
   p.fetched_at_ms = now_ms();
   auto u = parse::parse_url(t.url);
@@ -68,7 +92,6 @@ fetched_page fetch_one(fetcher_actor self, url_task& t) {
     p.resp.error = fetch::fetch_error::unsupported;
     p.resp.error_message = "not a URL";
   } else {
-    auto& ses = *self->state.session;
     if (!t.request.empty()) {  // a seed request with a method and body
       auto req = decode_request(t.request);
       if (req) {
@@ -80,25 +103,22 @@ fetched_page fetch_one(fetcher_actor self, url_task& t) {
     } else {
       p.resp = kind == task_kind::sitemap ? ses.get_any(*u, sitemap_max_bytes) : ses.get(*u);
     }
-    if (p.resp.is_redirect()) {
-      auto loc = p.resp.header("Location");
-      if (auto target = loc.empty() ? std::nullopt : parse::parse_url(loc, &*u))
-        if (target->scheme == "http" || target->scheme == "https")
-          p.redirect_to = parse::normalize(*target);
-    }
+    p.redirect_to = redirect_target(p.resp, *u);
   }
   p.task = std::move(t);
   return p;
 }
 
 /// Fetches robots.txt, following up to five redirects itself (they are not crawl URLs).
-robots_result fetch_robots(fetcher_actor self, const url_task& t, fetch::response& last) {
+robots_result fetch_robots(fetch::session& ses, const url_task& t, fetch::response& last,
+                           std::vector<warc_capture>& hops_seen) {
   auto u = parse::parse_url(t.url);
   int hops = 0;
   while (u) {
     auto at = now_ms();
-    last = self->state.session->get_any(*u, robots_max_bytes);
-    archive(self, u->href(), at, last);
+    last = ses.get_any(*u, robots_max_bytes);
+    if (last.raw && !last.raw->response_head.empty())
+      hops_seen.push_back(warc_capture{u->href(), at, last.raw});
     if (!last.is_redirect() || hops++ == robots_max_hops)
       break;
     auto loc = last.header("Location");
@@ -185,17 +205,28 @@ void on_task(fetcher_actor self, url_task& t) {
     });
 }
 
-void fetch_and_pass_on(fetcher_actor self, url_task& t, const std::string& address) {
+robots_fetch run_robots(fetch::session& ses, const url_task& t) {
+  robots_fetch f;
+  fetch::response last;
+  f.result = fetch_robots(ses, t, last, f.hops);
+  f.status = last.status;
+  f.retry_after = retry_after_ms(last);
+  return f;
+}
+
+void robots_done(fetcher_actor self, const url_task& t, const std::string& address, robots_fetch& f) {
+  for (auto& c : f.hops)
+    archive(self, std::move(c));
+  release_host(self, t.host_key, address, f.status, f.result.temporary, f.retry_after);
+  self->send(self->state.queue, robots_atom::value, t.host_key, std::move(f.result));
+  step(self);
+}
+
+/// The fetch of a page is over: archive, release the host, hand the page to a parser, go on.
+void pass_on(fetcher_actor self, fetched_page& page, const std::string& address) {
   auto& st = self->state;
-  if (static_cast<task_kind>(t.kind) == task_kind::robots) {
-    fetch::response last;
-    auto r = fetch_robots(self, t, last);
-    release_host(self, t.host_key, address, last.status, r.temporary, retry_after_ms(last));
-    self->send(st.queue, robots_atom::value, t.host_key, std::move(r));
-    return step(self);
-  }
-  auto page = fetch_one(self, t);
-  archive(self, page.task.url, page.fetched_at_ms, page.resp);
+  if (page.resp.raw)
+    archive(self, warc_capture{page.task.url, page.fetched_at_ms, page.resp.raw});
   page.resp.raw.reset();  // the parser does not need it
   auto o = fetch::classify(page.resp);
   bool failed = o == fetch::outcome::timeout || o == fetch::outcome::network_error ||
@@ -216,6 +247,70 @@ void fetch_and_pass_on(fetcher_actor self, url_task& t, const std::string& addre
   step(self);
 }
 
+/// The blocking half of a scheduled fetcher: a detached actor with a session.
+struct helper_state {
+  std::unique_ptr<fetch::session> session;
+};
+
+caf::behavior fetch_helper(caf::stateful_actor<helper_state>* self, fetch::options opts,
+                           std::shared_ptr<fetch::connection_pool> pool) {
+  self->state.session = std::make_unique<fetch::session>(std::move(opts), std::move(pool));
+  return {
+    [self](fetch_atom, url_task& t) -> fetched_page { return fetch_one(*self->state.session, t); },
+    [self](robots_atom, url_task& t) -> robots_fetch { return run_robots(*self->state.session, t); },
+  };
+}
+
+caf::actor& helper(fetcher_actor self) {
+  auto& st = self->state;
+  if (!st.helper)
+    st.helper = self->spawn<caf::detached + caf::linked>(fetch_helper, st.opts, st.pool);
+  return st.helper;
+}
+
+void fetch_and_pass_on(fetcher_actor self, url_task& t, const std::string& address) {
+  auto& st = self->state;
+  const auto kind = static_cast<task_kind>(t.kind);
+  if (!st.fast) {  // a detached fetcher: block here
+    if (kind == task_kind::robots) {
+      auto f = run_robots(*st.session, t);
+      return robots_done(self, t, address, f);
+    }
+    auto page = fetch_one(*st.session, t);
+    return pass_on(self, page, address);
+  }
+  if (kind == task_kind::robots) {
+    self->request(helper(self), caf::infinite, robots_atom::value, t)
+      .then([self, t, address](robots_fetch& f) { robots_done(self, t, address, f); },
+            [self](caf::error&) {
+              self->state.done = true;
+              maybe_quit(self);
+            });
+    return;
+  }
+  std::optional<parse::url> u;
+  std::optional<std::string> route;
+  if (kind != task_kind::sitemap && t.request.empty() && (u = parse::parse_url(t.url)))
+    route = st.fast->route(*u);
+  if (!route) {
+    self->request(helper(self), caf::infinite, fetch_atom::value, std::move(t))
+      .then([self, address](fetched_page& page) { pass_on(self, page, address); },
+            [self](caf::error&) {
+              self->state.done = true;
+              maybe_quit(self);
+            });
+    return;
+  }
+  st.in_flight = std::move(t);
+  st.in_flight_at_ms = now_ms();
+  // A weak handle: the client's thread must never hold the last reference to this actor.
+  auto weak = caf::actor_cast<caf::weak_actor_ptr>(self);
+  st.fast->get(*u, std::move(*route), [weak, address](fetch::response r) {
+    if (auto strong = caf::actor_cast<caf::actor>(weak))
+      caf::anon_send(strong, fetch_atom::value, std::move(r), address);
+  });
+}
+
 void step(fetcher_actor self) {
   auto& st = self->state;
   if (st.done)
@@ -234,10 +329,16 @@ void step(fetcher_actor self) {
 
 caf::behavior fetcher(fetcher_actor self, fetch::options opts, std::shared_ptr<fetch::connection_pool> pool,
                       int window, caf::actor queue, caf::actor semaphore, caf::actor limiter,
-                      caf::actor parser, bool per_ip) {
+                      caf::actor parser, bool per_ip, std::shared_ptr<fetch::event_client> fast) {
   auto& st = self->state;
   st.per_ip = per_ip;
-  st.session = std::make_unique<fetch::session>(std::move(opts), std::move(pool));
+  st.fast = std::move(fast);
+  if (st.fast) {
+    st.opts = std::move(opts);
+    st.pool = std::move(pool);
+  } else {
+    st.session = std::make_unique<fetch::session>(std::move(opts), std::move(pool));
+  }
   st.window = window;
   st.queue = std::move(queue);
   st.semaphore = std::move(semaphore);
@@ -246,6 +347,17 @@ caf::behavior fetcher(fetcher_actor self, fetch::options opts, std::shared_ptr<f
   return {
     [self](go_atom) { step(self); },
     [self](warc_atom, caf::actor w) { self->state.warc = std::move(w); },
+    [self](fetch_atom, fetch::response& r, const std::string& address) {
+      auto& st = self->state;
+      fetched_page page;
+      page.fetched_at_ms = st.in_flight_at_ms;
+      page.resp = std::move(r);
+      page.task = std::move(st.in_flight);
+      if (page.resp.is_redirect())
+        if (auto u = parse::parse_url(page.task.url))
+          page.redirect_to = redirect_target(page.resp, *u);
+      pass_on(self, page, address);
+    },
   };
 }
 
@@ -253,9 +365,13 @@ caf::behavior fetcher(fetcher_actor self, fetch::options opts, std::shared_ptr<f
 
 caf::actor spawn_fetcher(caf::actor_system& sys, fetch::options opts,
                          std::shared_ptr<fetch::connection_pool> pool, int window, caf::actor queue,
-                         caf::actor semaphore, caf::actor limiter, caf::actor parser, bool per_ip) {
+                         caf::actor semaphore, caf::actor limiter, caf::actor parser, bool per_ip,
+                         std::shared_ptr<fetch::event_client> fast) {
+  if (fast)
+    return sys.spawn(fetcher, std::move(opts), std::move(pool), window, std::move(queue), std::move(semaphore),
+                     std::move(limiter), std::move(parser), per_ip, std::move(fast));
   return sys.spawn<caf::detached>(fetcher, std::move(opts), std::move(pool), window, std::move(queue),
-                                  std::move(semaphore), std::move(limiter), std::move(parser), per_ip);
+                                  std::move(semaphore), std::move(limiter), std::move(parser), per_ip, nullptr);
 }
 
 }  // namespace crawld::actors

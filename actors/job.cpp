@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "actors/messages.hpp"
+#include "fetch/event_client.hpp"
 
 namespace crawld::actors {
 namespace {
@@ -22,6 +23,7 @@ struct job_state {
   std::shared_ptr<storage::warc_writer> warc_file;  // given before `run` when archiving
   caf::actor warc;                                  // its writer actor
   std::vector<caf::actor> fetchers;
+  std::shared_ptr<fetch::event_client> fast;  // plain-http GETs of the fetchers; null: all block
   caf::strong_actor_ptr reporter;
   crawl_report report;
   std::vector<fetch_event> events;  // for --verbose, drained by progress polls
@@ -310,9 +312,14 @@ caf::behavior job(job_actor self, conf::crawl_options opts, std::chrono::millise
           pl.max_idle_total = static_cast<std::size_t>(st.opts.concurrency);
           pl.idle_timeout = st.opts.idle_timeout;
           auto pool = std::make_shared<fetch::connection_pool>(pl);
+          // Plain-http GETs through one epoll thread, unless every request would go elsewhere
+          // anyway (a proxy for all, raw capture for WARC) or the address gates each fetcher.
+          const bool per_ip = st.opts.politeness_key == "ip";
+          if (!st.opts.blocking_fetch && !per_ip && fo.proxy.empty() && !fo.capture_raw)
+            st.fast = std::make_shared<fetch::event_client>(fo, pl);
           for (int i = 0; i < st.opts.concurrency; ++i) {
             auto f = spawn_fetcher(self->system(), fo, pool, 2, st.queue, st.semaphore, st.limiter, st.parsers,
-                                 st.opts.politeness_key == "ip");
+                                   per_ip, st.fast);
             self->link_to(f);
             if (st.warc)
               self->send(f, warc_atom::value, st.warc);

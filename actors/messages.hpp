@@ -28,6 +28,9 @@
 #include "storage/store.hpp"
 #include "storage/warc.hpp"
 
+namespace crawld::fetch {
+class event_client;
+}
 namespace crawld::storage {
 class frontier;
 }
@@ -70,6 +73,7 @@ using resume_atom = caf::atom_constant<caf::atom("resume")>;
 using status_atom = caf::atom_constant<caf::atom("status")>;
 using urls_atom = caf::atom_constant<caf::atom("urls")>;
 using warc_atom = caf::atom_constant<caf::atom("warc")>;
+using fetch_atom = caf::atom_constant<caf::atom("fetch")>;
 
 enum class task_kind : std::uint8_t { page = 0, robots = 1, sitemap = 2 };
 
@@ -191,6 +195,15 @@ struct warc_capture {
   std::shared_ptr<const fetch::raw_exchange> raw;
 };
 
+/// A fetch helper's answer for robots.txt: the rules, the last hop's status and Retry-After (ms,
+/// -1 if none), and every hop's capture for the WARC writer.
+struct robots_fetch {
+  robots_result result;
+  int status = 0;
+  std::int64_t retry_after = -1;
+  std::vector<warc_capture> hops;
+};
+
 /// A detached actor owning the WARC files: request + response (or revisit with `dedup`) per
 /// capture; `close` syncs and closes. A write error goes to `job` as fail_atom and stops writing.
 caf::actor spawn_warc_writer(caf::actor_system& sys, std::shared_ptr<storage::warc_writer> w,
@@ -236,11 +249,14 @@ caf::actor_system& system_of(runtime& rt);
 void configure_cluster(caf::actor_system_config& cfg, const cluster_tls* tls = nullptr);
 caf::actor spawn_fetcher(caf::actor_system& sys, fetch::options opts,
                          std::shared_ptr<fetch::connection_pool> pool, int window, caf::actor queue,
-                         caf::actor semaphore, caf::actor limiter, caf::actor parser, bool per_ip = false);
+                         caf::actor semaphore, caf::actor limiter, caf::actor parser, bool per_ip = false,
+                         std::shared_ptr<fetch::event_client> fast = nullptr);
 
 }  // namespace crawld::actors
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crawld::actors::fetched_page)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crawld::fetch::response)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crawld::actors::robots_fetch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crawld::actors::page_done)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<crawld::actors::page_done>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crawld::actors::warc_capture)

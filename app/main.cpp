@@ -129,6 +129,8 @@ int main(int argc, char** argv) {
   crawl->add_option("--contact", co.contact, "Contact URL put in the default User-Agent: crawld/<version> (+URL)");
   crawl->add_flag("--no-cookies", no_cookies, "Neither send nor store cookies");
   crawl->add_flag("--unsafe-cookies", co.unsafe_cookies, "Accept cookies from IP-address hosts");
+  crawl->add_flag("--blocking-fetch", co.blocking_fetch,
+                  "Fetch plain http in blocking fetcher threads too (no epoll client)");
   crawl->add_option("--cookie", co.seed_cookies, "Seed cookie 'URL NAME=VALUE[; attributes]', as if URL had set it (repeatable)");
   crawl->add_option("--proxy", co.proxy, "HTTP proxy http://[user:pass@]host:port (https via CONNECT)");
   crawl->add_option("--resolve", co.resolve, "Connect to ADDR for HOST:PORT, like curl: 'HOST:PORT:ADDR' (repeatable)");

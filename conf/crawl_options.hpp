@@ -98,6 +98,9 @@ struct crawl_options {
   bool insecure = false;                    ///< skip TLS certificate and host-name verification
   std::size_t max_ratio = 200;              ///< decoded/wire bytes cap past 1 MiB (0: none)
   std::chrono::milliseconds idle_timeout{30'000};  ///< idle keep-alive connections closed after
+  /// Every fetch blocks in a fetcher thread of its own (cpp-httplib), as for https: no epoll
+  /// client for plain http (fetch/event_client.hpp). For comparison and as a fallback.
+  bool blocking_fetch = false;
 };
 
 /// A byte size: digits with an optional binary suffix K, M, G or T (KiB ...; also KB, KiB, ...).

@@ -400,6 +400,7 @@ const section& crawl_section() {
       {"insecure", flag(&crawl_options::insecure)},
       {"max_ratio", bounded_int(0, 1'000'000, [](crawl_options& o, std::int64_t v) { o.max_ratio = static_cast<std::size_t>(v); })},
       {"idle_timeout_s", duration(&crawl_options::idle_timeout, 1000, -1e12)},
+      {"blocking_fetch", flag(&crawl_options::blocking_fetch)},
   };
   return s;
 }

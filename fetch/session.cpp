@@ -16,6 +16,7 @@
 
 #include "fetch/decoder.hpp"
 #include "fetch/proxy_tunnel.hpp"
+#include "fetch/response_reader.hpp"
 #include "fetch/header_cap.hpp"
 #include "fetch/watchdog.hpp"
 
@@ -41,10 +42,6 @@ namespace {
 
 using steady = std::chrono::steady_clock;
 
-/// Bodies of discarded (non-HTML) responses up to this size are read and dropped so that the
-/// connection stays reusable; larger ones cancel the request.
-constexpr std::size_t max_drain_bytes = 64 * 1024;
-
 char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
 
 bool iequals(std::string_view a, std::string_view b) {
@@ -54,16 +51,6 @@ bool iequals(std::string_view a, std::string_view b) {
 
 bool istarts_with(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
-}
-
-/// "Text/HTML; charset=x" -> "text/html".
-std::string media_type(std::string_view value) {
-  value = value.substr(0, std::min(value.find(';'), value.size()));
-  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
-  std::string r(value);
-  std::transform(r.begin(), r.end(), r.begin(), lower);
-  return r;
 }
 
 /// A small subset of the WHATWG MIME sniffing rules for HTML: after whitespace (and a UTF-8 BOM),
@@ -93,19 +80,6 @@ std::string host_header(const parse::url& u) {
 
 /// host:port with the effective port (a CONNECT target).
 std::string host_header_with_port(const parse::url& u) { return u.host + ":" + std::to_string(u.effective_port()); }
-
-/// A Content-Length value (saturating at 2^60: any such length is beyond every cap); nullopt when
-/// it is not a plain decimal number.
-std::optional<std::uint64_t> content_length(std::string_view number) {
-  if (number.empty()) return std::nullopt;
-  constexpr std::uint64_t saturated = std::uint64_t(1) << 60;
-  std::uint64_t v = 0;
-  for (char c : number) {
-    if (c < '0' || c > '9') return std::nullopt;
-    v = std::min(saturated, v * 10 + static_cast<std::uint64_t>(c - '0'));
-  }
-  return v;
-}
 
 bool has_header(const header_list& headers, std::string_view name) {
   return std::any_of(headers.begin(), headers.end(),
@@ -285,25 +259,35 @@ header_list override_headers(const header_list& extra, const header_list& over) 
   return out;
 }
 
+}  // namespace
+
+header_list request_fields(const options& o, const host_settings& hs, const parse::url& u, const header_list& over) {
+  const header_list extra = override_headers(merged_headers(o, hs), over);
+  header_list h;
+  if (!has_header(extra, "Host")) h.emplace_back("Host", host_header(u));
+  if (!has_header(extra, "User-Agent")) h.emplace_back("User-Agent", o.user_agent);
+  if (!has_header(extra, "Accept-Encoding")) h.emplace_back("Accept-Encoding", "gzip, deflate, br");
+  h.insert(h.end(), extra.begin(), extra.end());
+  if (o.cookies && !has_header(extra, "Cookie")) {
+    auto c = o.cookies->header_for(u);
+    if (!c.empty()) h.emplace_back("Cookie", std::move(c));
+  }
+  return h;
+}
+
+namespace {
+
 httplib::Error run_once(httplib::ClientImpl& client, const parse::url& u, const options& o,
                         const host_settings& hs, steady::time_point started, response& r,
                         const request_spec* req) {
-  header_list extra = merged_headers(o, hs);
+  header_list over;
   if (req) {
-    header_list over = req->headers;
+    over = req->headers;
     if (!req->content_type.empty() && !has_header(over, "Content-Type"))
       over.emplace_back("Content-Type", req->content_type);
-    extra = override_headers(extra, over);
   }
   httplib::Headers h;
-  if (!has_header(extra, "Host")) h.emplace("Host", host_header(u));
-  if (!has_header(extra, "User-Agent")) h.emplace("User-Agent", o.user_agent);
-  if (!has_header(extra, "Accept-Encoding")) h.emplace("Accept-Encoding", "gzip, deflate, br");
-  for (const auto& kv : extra) h.emplace(kv.first, kv.second);
-  if (o.cookies && !has_header(extra, "Cookie")) {
-    auto c = o.cookies->header_for(u);
-    if (!c.empty()) h.emplace("Cookie", std::move(c));
-  }
+  for (auto& kv : request_fields(o, hs, u, over)) h.emplace(std::move(kv.first), std::move(kv.second));
   if (o.capture_raw) {
     r.raw = std::make_shared<raw_exchange>();
     r.raw->request = req ? raw_request(req->method, u.request_target(), h, req->body)
@@ -311,19 +295,8 @@ httplib::Error run_once(httplib::ClientImpl& client, const parse::url& u, const 
   }
   bool raw_cut = false, raw_chunked = false;
 
-  const std::size_t drain_limit =
-    o.capture_raw ? o.max_body_bytes : std::min(o.max_body_bytes, max_drain_bytes);
+  response_reader reader(o, u, started, r);
   auto last_io = steady::now();
-  bool keep_body = false;
-  std::unique_ptr<decoder> dec;
-  fetch_error stop = fetch_error::none;  // why a callback cancelled (none: quiet discard)
-  std::string stop_message;
-  auto over_total = [&] {
-    if (steady::now() - started < o.total_timeout) return false;
-    stop = fetch_error::timeout;
-    stop_message = "total timeout of " + std::to_string(o.total_timeout.count()) + " ms exceeded";
-    return true;
-  };
 
   // cpp-httplib keeps every header line until the blank line: a byte cap on that phase, released
   // when the headers are complete (header_cap.hpp). The socket is the open one, or the one httplib
@@ -342,78 +315,28 @@ httplib::Error run_once(httplib::ClientImpl& client, const parse::url& u, const 
   auto on_response = [&](const httplib::Response& res) {
     headers_watch.release();
     last_io = steady::now();
-    r.status = res.status;
-    r.headers.assign(res.headers.begin(), res.headers.end());
-    if (o.cookies) {
-      auto range = res.headers.equal_range("Set-Cookie");
-      for (auto it = range.first; it != range.second; ++it) o.cookies->set(u, it->second);
-    }
-    r.content_type = media_type(res.get_header_value("Content-Type"));
     if (r.raw) {
       r.raw->response_head = raw_response_head(res);
       raw_chunked = chunked(res);
     }
-    if (over_total()) return false;
-    keep_body = o.keep_non_html_body || r.content_type.empty() || r.is_html();
-    if (!keep_body) {
-      const auto length = content_length(res.get_header_value("Content-Length"));
-      return !length || *length <= drain_limit;
-    }
-    auto made = decoder::make(res.get_header_value("Content-Encoding"));
-    if (!made) {
-      stop = fetch_error::bad_encoding;
-      stop_message = made.message();
-      return false;
-    }
-    dec = std::move(*made);
-    // An identity body of known length: one allocation, not a chain of doublings and copies
-    // (up to 1 MiB: a declared length is a claim, the bytes still have to arrive).
-    if (std::string_view(dec->name()) == "identity")
-      if (const auto n = content_length(res.get_header_value("Content-Length")))
-        r.body.reserve(std::min<std::uint64_t>({*n, o.max_body_bytes, std::uint64_t(1) << 20}));
-    return true;
+    return reader.on_head(res.status, header_list(res.headers.begin(), res.headers.end()));
   };
 
   auto on_body = [&](const char* data, std::size_t n) {
     last_io = steady::now();
-    r.wire_bytes += n;
     if (r.raw && !raw_cut) {
       auto& raw = r.raw->body;
       raw.append(data, std::min(n, o.max_body_bytes - raw.size()));
-      if (r.wire_bytes > o.max_body_bytes) {
+      if (r.wire_bytes + n > o.max_body_bytes) {
+        r.wire_bytes += n;
         raw_cut = true;
-        if (keep_body) {
-          stop = fetch_error::too_large;
-          stop_message = "body exceeds " + std::to_string(o.max_body_bytes) + " bytes on the wire";
-        }
+        if (reader.keep_body())
+          reader.set_stop(fetch_error::too_large,
+                          "body exceeds " + std::to_string(o.max_body_bytes) + " bytes on the wire");
         return false;
       }
     }
-    if (over_total()) return false;
-    if (!keep_body) return r.wire_bytes <= drain_limit;
-    std::size_t cap = o.max_body_bytes;
-    bool ratio_cap = false;
-    if (o.max_ratio > 0 && r.wire_bytes <= cap / o.max_ratio) {
-      const std::size_t by_ratio = std::max<std::size_t>(o.ratio_floor_bytes, r.wire_bytes * o.max_ratio);
-      if (by_ratio < cap) {
-        cap = by_ratio;
-        ratio_cap = true;
-      }
-    }
-    switch (dec->feed(std::string_view(data, n), r.body, cap)) {
-      case decoder::status::ok: return true;
-      case decoder::status::full:
-        stop = fetch_error::too_large;
-        stop_message = ratio_cap ? "decompression ratio above " + std::to_string(o.max_ratio) + ":1 (" +
-                                       std::to_string(r.wire_bytes) + " bytes on the wire)"
-                                 : "decoded body exceeds " + std::to_string(o.max_body_bytes) + " bytes";
-        return false;
-      case decoder::status::corrupt:
-        stop = fetch_error::bad_encoding;
-        stop_message = std::string("corrupt ") + dec->name() + " stream";
-        return false;
-    }
-    return false;
+    return reader.on_body(data, n);
   };
 
   // Nothing may unwind through httplib: a throwing callback cancels the request instead.
@@ -421,8 +344,7 @@ httplib::Error run_once(httplib::ClientImpl& client, const parse::url& u, const 
     try {
       return callback();
     } catch (const std::exception& e) {
-      stop = fetch_error::network;
-      stop_message = std::string("internal error: ") + e.what();
+      reader.set_stop(fetch_error::network, std::string("internal error: ") + e.what());
       return false;
     }
   };
@@ -450,12 +372,12 @@ httplib::Error run_once(httplib::ClientImpl& client, const parse::url& u, const 
     return client.send(hr);
   }();
   headers_watch.release();
-  if (headers_watch.fired() && res.error() != httplib::Error::Success && stop == fetch_error::none) {
+  if (headers_watch.fired() && res.error() != httplib::Error::Success && reader.stop() == fetch_error::none) {
     r.error = fetch_error::network;
     r.error_message = "response headers exceed " + std::to_string(o.max_header_bytes) + " bytes";
     return res.error();
   }
-  if (watchdog.fired() && res.error() != httplib::Error::Success && stop == fetch_error::none) {
+  if (watchdog.fired() && res.error() != httplib::Error::Success && reader.stop() == fetch_error::none) {
     r.error = fetch_error::timeout;
     r.error_message = "total timeout of " + std::to_string(o.total_timeout.count()) + " ms exceeded";
     return res.error();
@@ -472,14 +394,11 @@ httplib::Error run_once(httplib::ClientImpl& client, const parse::url& u, const 
   }
   switch (err) {
     case httplib::Error::Success:
-      if (keep_body && dec && r.wire_bytes > 0 && !dec->complete()) {
-        r.error = fetch_error::bad_encoding;
-        r.error_message = std::string("truncated ") + dec->name() + " stream";
-      }
+      reader.on_complete();
       break;
     case httplib::Error::Canceled:
-      r.error = stop;
-      r.error_message = stop_message;
+      r.error = reader.stop();
+      r.error_message = reader.stop_message();
       break;
     case httplib::Error::Connection:
     case httplib::Error::BindIPAddress:

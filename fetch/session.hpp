@@ -137,6 +137,13 @@ struct response {
   bool is_redirect() const { return status >= 300 && status < 400 && status != 304; }
 };
 
+/// The header fields a request of `u` sends, both clients alike (Accept aside, which a client adds
+/// when absent): Host, User-Agent and Accept-Encoding unless given, the job's extra headers, the
+/// host's (`hs`) and then `over` (a request's own), each replacing fields of the same name
+/// (case-insensitive), and Cookie from the jar unless given.
+header_list request_fields(const options& o, const host_settings& hs, const parse::url& u,
+                           const header_list& over = {});
+
 class session {
  public:
   /// Uses `pool` for keep-alive clients (shared by the fetchers of a crawl); without one, the
