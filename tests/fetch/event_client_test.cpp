@@ -156,10 +156,11 @@ void expect_same_response(const response& want, const response& got, const std::
                           bool same_wire_bytes = true) {
   EXPECT_EQ(got.error, want.error) << what << ": event_client '" << got.error_message << "', session '"
                                    << want.error_message << "'";
-  EXPECT_EQ(got.error_message, want.error_message) << what;
-  EXPECT_EQ(got.status, want.status) << what;
-  EXPECT_EQ(got.headers, want.headers) << what;
-  EXPECT_EQ(got.content_type, want.content_type) << what;
+  const std::string order = what + " (first event_client, then session)";
+  EXPECT_EQ(got.error_message, want.error_message) << order;
+  EXPECT_EQ(got.status, want.status) << order;
+  EXPECT_EQ(got.headers, want.headers) << order;
+  EXPECT_EQ(got.content_type, want.content_type) << order;
   EXPECT_EQ(got.is_html(), want.is_html()) << what;
   EXPECT_EQ(got.body.size(), want.body.size()) << what;
   EXPECT_TRUE(got.body == want.body) << what << ": bodies differ";
