@@ -361,7 +361,10 @@ struct event_client::loop {
     const std::size_t used = c->parser.feed(
       data, n,
       [&](const response_head& head) {
-        header_list fields(head.fields.begin(), head.fields.end());
+        header_list fields;  // as cpp-httplib gives them to a session: empty values dropped
+        fields.reserve(head.fields.size());
+        for (const auto& f : head.fields)
+          if (!f.second.empty()) fields.push_back(f);
         std::stable_sort(fields.begin(), fields.end(), [](const auto& a, const auto& b) { return iless(a.first, b.first); });
         if (!guard(ex, [&] { return ex.reader->on_head(head.status, std::move(fields)); })) ex.stopped = true;
         return !ex.stopped;

@@ -4,8 +4,9 @@
 /// (the blocking `session` costs each fetcher thread a sleep in poll per response).
 ///
 /// It does what `session::get` does for a plain-http URL without a proxy, with the same options
-/// and the same `response` (status, headers ordered by name, content type, decoded body cut at
-/// max_body_bytes, wire bytes, errors and their messages): the same request header fields (Host,
+/// and the same `response` (status, headers ordered by name and without empty-valued fields as
+/// cpp-httplib gives them, content type, decoded body cut at max_body_bytes, wire bytes, errors;
+/// a message may add a detail in parentheses after the session's): the same request header fields (Host,
 /// User-Agent, Accept-Encoding, Accept, the job's and the host's extra headers, Cookie from the
 /// jar), Set-Cookie stored in the jar, non-HTML bodies drained up to 64 KiB then the connection
 /// dropped, the decompression caps, the header cap (fetch_error::network, "response headers exceed

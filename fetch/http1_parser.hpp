@@ -4,9 +4,9 @@
 /// body's payload with the framing removed (chunked transfer-coding, Content-Length, or until the
 /// connection closes). No allocation per body byte: body pieces point into the caller's buffer.
 ///
-/// Accepts what real servers send and cpp-httplib accepts: LF as well as CRLF line ends, obsolete
-/// line folding (joined with one space), a missing reason phrase, 1xx interim responses (skipped;
-/// not 101). Rejects, with a message naming the fault: a status line that is not `HTTP/1.x NNN`,
+/// Accepts what real servers send, somewhat more than cpp-httplib 0.11 does: LF as well as CRLF
+/// line ends, obsolete line folding (joined with one space), chunked trailers, a missing reason
+/// phrase, 1xx interim responses (skipped; not 101). Rejects, with a message naming the fault: a status line that is not `HTTP/1.x NNN`,
 /// a header line without a colon, head bytes beyond the cap, a Content-Length that is not one
 /// decimal number (or several different ones), a transfer-coding other than chunked last,
 /// malformed chunk sizes and chunk ends. Chunk extensions and trailer fields are read and dropped.

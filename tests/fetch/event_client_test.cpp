@@ -157,7 +157,8 @@ void expect_same_response(const response& want, const response& got, const std::
   EXPECT_EQ(got.error, want.error) << what << ": event_client '" << got.error_message << "', session '"
                                    << want.error_message << "'";
   const std::string order = what + " (first event_client, then session)";
-  EXPECT_EQ(got.error_message, want.error_message) << order;
+  // The same message, or the same followed by a detail the blocking client cannot see.
+  EXPECT_EQ(got.error_message.substr(0, want.error_message.size()), want.error_message) << order;
   EXPECT_EQ(got.status, want.status) << order;
   EXPECT_EQ(got.headers, want.headers) << order;
   EXPECT_EQ(got.content_type, want.content_type) << order;
@@ -446,7 +447,7 @@ TEST(event_client, differential_hostile_endpoints_give_the_same_outcome_as_sessi
                                      << want.error_message << "'";
     EXPECT_EQ(got.status, want.status) << k.what;
     if (k.same_message) {
-      EXPECT_EQ(got.error_message, want.error_message) << k.what;
+      EXPECT_EQ(got.error_message.substr(0, want.error_message.size()), want.error_message) << k.what;
     }
     if (k.same_body) {
       EXPECT_EQ(got.body.size(), want.body.size()) << k.what;
