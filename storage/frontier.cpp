@@ -359,8 +359,10 @@ result<void> frontier::finish(const frontier_entry& e, const page_record* rec) {
     if (rec->url.empty())
       return make_error(quoted(*db_) + ": cannot store a page without url");
     const std::string keyed = rec->request.empty() ? std::string() : page_key(*rec);
-    batch_->Put(db_->handle(store::column::pages), rec->request.empty() ? rocksdb::Slice(rec->url) : rocksdb::Slice(keyed),
-                encode(*rec));
+    const rocksdb::Slice key = rec->request.empty() ? rocksdb::Slice(rec->url) : rocksdb::Slice(keyed);
+    const auto parts = encode_parts(*rec);  // the body goes into the batch once, not via a string
+    const rocksdb::Slice pieces[] = {parts.head, rocksdb::Slice(parts.body.data(), parts.body.size()), parts.tail};
+    batch_->Put(db_->handle(store::column::pages), rocksdb::SliceParts(&key, 1), rocksdb::SliceParts(pieces, 3));
     batch_ops_ += 1 + rec->body.size() / 4096;
   }
   return maybe_commit();

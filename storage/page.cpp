@@ -127,9 +127,10 @@ class reader {
 
 }  // namespace
 
-std::string encode(const page_record& p) {
-  std::string out;
-  out.reserve(64 + p.url.size() + p.final_url.size() + p.body.size());
+encoded_parts encode_parts(const page_record& p) {
+  encoded_parts e;
+  auto& out = e.head;
+  out.reserve(64 + p.url.size() + p.final_url.size());
   out.push_back(static_cast<char>(p.request.empty() ? 1 : 2));
   put_string(out, p.url);
   put_string(out, p.final_url);
@@ -151,8 +152,17 @@ std::string encode(const page_record& p) {
   put_varint(out, p.outlinks);
   put_varint(out, p.wire_bytes);
   out.push_back(p.truncated ? 1 : 0);
-  put_string(out, p.body);
-  if (!p.request.empty()) put_string(out, p.request);
+  put_varint(out, p.body.size());
+  e.body = p.body;
+  if (!p.request.empty()) put_string(e.tail, p.request);
+  return e;
+}
+
+std::string encode(const page_record& p) {
+  const auto e = encode_parts(p);
+  std::string out;
+  out.reserve(e.head.size() + e.body.size() + e.tail.size());
+  out.append(e.head).append(e.body).append(e.tail);
   return out;
 }
 

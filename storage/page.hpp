@@ -46,6 +46,14 @@ std::string request_key(std::string_view url, std::string_view request);
 inline std::string page_key(const page_record& p) { return request_key(p.url, p.request); }
 
 std::string encode(const page_record& p);
+/// `encode(p)` in three pieces, head + body + tail, so a writer can hand them over without
+/// copying the body into one string first. `body` views `p.body`: valid while `p` is unchanged.
+struct encoded_parts {
+  std::string head;
+  std::string_view body;
+  std::string tail;
+};
+encoded_parts encode_parts(const page_record& p);
 result<page_record> decode(std::string_view bytes);
 
 }  // namespace crawld::storage
