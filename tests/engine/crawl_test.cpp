@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <set>
 
 #include "helpers.hpp"
@@ -49,6 +50,50 @@ TEST(crawl, fetches_exactly_the_expected_urls_each_once) {
     return true;
   }));
   EXPECT_EQ(stored, expected);
+}
+
+// The epoll client (default for plain http) and the blocking cpp-httplib fetchers
+// (--blocking-fetch) must leave the same store: the same URLs, each with the same status,
+// outcome, media type, body and location. (Not the redirect chain: whether a page is first
+// reached by a link or through a redirect depends on the order of the fetches.)
+TEST(crawl, blocking_fetch_and_event_client_store_the_same_pages) {
+  auto srv = start_site(2, 120);
+  ASSERT_TRUE(srv);
+  temp_dir dir;
+  auto pages_of = [&](bool blocking) {
+    auto o = options_for(*srv, 2);
+    o.db = dir.path() + (blocking ? "/blocking" : "/event");
+    o.concurrency = 8;
+    o.per_host = 4;
+    o.blocking_fetch = blocking;
+    auto r = actors::run_crawl(o);
+    EXPECT_TRUE(r.ok()) << r.message();
+    std::map<std::string, storage::page_record> pages;
+    auto st = storage::store::open(o.db, storage::open_options{false, true});
+    EXPECT_TRUE(st.ok()) << st.message();
+    if (st.ok()) {
+      EXPECT_TRUE((*st)->for_each_page([&](const storage::page_record& p) {
+        pages.emplace(p.url, p);
+        return true;
+      }));
+    }
+    return pages;
+  };
+  const auto event = pages_of(false);
+  const auto blocking = pages_of(true);
+  ASSERT_GT(event.size(), 100u);
+  ASSERT_EQ(event.size(), blocking.size());
+  for (const auto& [url, e] : event) {
+    auto it = blocking.find(url);
+    ASSERT_NE(it, blocking.end()) << url << " only fetched by the event client";
+    const auto& b = it->second;
+    EXPECT_EQ(e.status, b.status) << url;
+    EXPECT_EQ(e.outcome, b.outcome) << url;
+    EXPECT_EQ(e.content_type, b.content_type) << url;
+    EXPECT_TRUE(e.body == b.body) << url << ": bodies differ";
+    EXPECT_EQ(e.location, b.location) << url;
+    EXPECT_EQ(e.wire_bytes, b.wire_bytes) << url;
+  }
 }
 
 TEST(crawl, redirect_chain_recorded_on_final_page) {
