@@ -128,6 +128,10 @@ bool http1_parser::parse_head() {
     return fail("malformed status line '" + std::string(status.substr(0, 64)) + "'");
   head_.version_minor = status[7] - '0';
   head_.status = (status[9] - '0') * 100 + (status[10] - '0') * 10 + (status[11] - '0');
+  // A status below 100 has no class (RFC 9110 15), and 0 means "no response" to the rest of
+  // crawld: rejected. 600-999 are kept as received.
+  if (head_.status < 100)
+    return fail("malformed status line '" + std::string(status.substr(0, 64)) + "' (status below 100)");
   head_.reason = std::string(status.size() > 13 ? status.substr(13) : std::string_view());
   while (!rest.empty()) {
     const std::string_view line = next_line();
@@ -160,16 +164,22 @@ void http1_parser::start_body() {
     state_ = state::done;
     return;
   }
-  // Transfer-Encoding: chunked when it is the last coding; any other coding: until the close.
+  // Transfer-Encoding: chunked when it is the last coding (empty list elements ignored, RFC 9110
+  // 5.6.1, across repeated fields); any other last coding: the body runs until the close
+  // (RFC 9112 6.3).
   std::string_view last_coding;
   bool has_te = false;
   for (const auto& [k, v] : head_.fields)
     if (iequals(k, "Transfer-Encoding")) {
       has_te = true;
       std::string_view list(v);
-      const auto comma = list.rfind(',');
-      const auto token = trim(comma == std::string_view::npos ? list : list.substr(comma + 1));
-      if (!token.empty()) last_coding = token;
+      while (true) {
+        const auto comma = list.find(',');
+        const auto token = trim(list.substr(0, comma));
+        if (!token.empty()) last_coding = token;
+        if (comma == std::string_view::npos) break;
+        list.remove_prefix(comma + 1);
+      }
     }
   if (has_te) {
     mode_ = iequals(last_coding, "chunked") ? body_mode::chunked : body_mode::until_close;

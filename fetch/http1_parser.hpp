@@ -7,9 +7,10 @@
 /// Accepts what real servers send, somewhat more than cpp-httplib 0.11 does: LF as well as CRLF
 /// line ends, obsolete line folding (joined with one space), chunked trailers, a missing reason
 /// phrase, 1xx interim responses (skipped; not 101). Rejects, with a message naming the fault: a status line that is not `HTTP/1.x NNN`,
-/// a header line without a colon, head bytes beyond the cap, a Content-Length that is not one
-/// decimal number (or several different ones), a transfer-coding other than chunked last,
-/// malformed chunk sizes and chunk ends. Chunk extensions and trailer fields are read and dropped.
+/// a status below 100, a header line without a colon, head bytes beyond the cap, a Content-Length
+/// that is not one decimal number (or several different ones), malformed chunk sizes and chunk
+/// ends. A Transfer-Encoding whose last coding is not chunked makes the body run until the close
+/// (RFC 9112 6.3). Chunk extensions and trailer fields are read and dropped.
 ///
 /// Not thread-safe; one parser per connection, `reset` between responses on a kept-alive one.
 #include <cstddef>

@@ -270,6 +270,18 @@ TEST(http1_parser, rfc9112_6_3_transfer_coding_other_than_chunked_last_is_read_u
   EXPECT_EQ(o.body, "abc");
 }
 
+TEST(http1_parser, rfc9110_5_6_1_empty_transfer_coding_list_elements_are_ignored) {
+  // "chunked, " and "chunked" followed by an empty field both end in chunked.
+  for (const std::string fields : {"Transfer-Encoding: chunked, \r\n", "Transfer-Encoding: chunked,,\r\n",
+                                   "Transfer-Encoding: chunked\r\nTransfer-Encoding:\r\n"}) {
+    http1_parser p;
+    const outcome o = feed_pieces(p, "HTTP/1.1 200 OK\r\n" + fields + "\r\n3\r\nabc\r\n0\r\n\r\n", {});
+    EXPECT_EQ(o.st, state::done) << fields << ": " << o.error;
+    EXPECT_FALSE(p.close_delimited()) << fields;
+    EXPECT_EQ(o.body, "abc") << fields;
+  }
+}
+
 // --- line ends, folding, interim responses ---------------------------------------------------
 
 TEST(http1_parser, rfc9112_2_2_lf_only_line_ends_are_accepted_in_head_and_chunked_framing) {
@@ -509,7 +521,8 @@ TEST(http1_parser, feed_after_failure_consumes_nothing) {
 TEST(http1_parser, rfc9112_4_malformed_status_line_fails_with_error) {
   for (const std::string line :
        {"HTTP/2.0 200 OK", "HTTP/1.1 20 OK", "HTTP/1.1 2000 OK", "HTTP/1.1 abc OK", "ICY 200 OK", "HTTP/1.1  200 OK",
-        "http/1.1 200 OK", "HTTP/1. 200 OK", "HTTP/1.1 200\tOK", "garbage", "HTTP/1.1"}) {
+        "http/1.1 200 OK", "HTTP/1. 200 OK", "HTTP/1.1 200\tOK", "garbage", "HTTP/1.1", "HTTP/1.1 000 X",
+        "HTTP/1.0 012 OK", "HTTP/1.1 099"}) {
     const outcome o = parse_whole(line + "\r\nContent-Length: 0\r\n\r\n");
     EXPECT_EQ(o.st, state::failed) << "'" << line << "'";
     EXPECT_EQ(o.error.rfind("malformed status line", 0), 0u) << "'" << line << "' -> " << o.error;
