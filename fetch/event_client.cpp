@@ -28,7 +28,7 @@ namespace {
 using steady = std::chrono::steady_clock;
 
 constexpr std::size_t read_buffer_bytes = 64 * 1024;
-constexpr auto scan_interval = std::chrono::milliseconds(10);  // timeout granularity
+constexpr auto scan_interval = std::chrono::milliseconds(10);  // shortest gap between deadline scans
 
 char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
 
@@ -96,7 +96,7 @@ struct event_client::loop {
   std::list<conn*> idle_lru;                                        // most recent first
   std::vector<std::unique_ptr<conn>> closed;  // freed after the current batch of events
   std::vector<char> buf = std::vector<char>(read_buffer_bytes);
-  steady::time_point next_scan = steady::now();
+  steady::time_point next_scan = steady::time_point::max();  // when to look for expired deadlines
   std::thread thread;
 
   loop(event_client& c, pool_limits l) : owner(c), o(c.opts_), limits(l) {
@@ -178,6 +178,7 @@ struct event_client::loop {
   void make_idle(conn* c) {
     c->ph = phase::idle;
     c->since = steady::now();
+    next_scan = std::min(next_scan, c->since + limits.idle_timeout);
     auto& v = idle_by_key[c->key];
     v.push_back(c);
     idle_lru.push_front(c);
@@ -281,6 +282,10 @@ struct event_client::loop {
     ex->r = response{};
     ex->reader = std::make_unique<response_reader>(o, ex->u, ex->started, ex->r);
     ex->attempt_started = steady::now();
+    // The new exchange's first deadline (the scan that finds it is at most scan_interval late).
+    const steady::duration first = std::min<steady::duration>(
+      {o.connect_timeout, o.read_timeout, ex->started + o.total_timeout - ex->attempt_started});
+    next_scan = std::min(next_scan, ex->attempt_started + first);
     const std::string key = ex->u.host_key() + ' ' + ex->address;
     conn* c = fresh ? nullptr : take_idle(key);
     if (!c) {
@@ -450,18 +455,25 @@ struct event_client::loop {
     }
   }
 
-  void scan_timeouts(steady::time_point now) {
+  /// Fails the exchanges past a deadline, closes idle connections past theirs; returns the
+  /// earliest deadline left (time_point::max() when none).
+  steady::time_point scan_timeouts(steady::time_point now) {
     std::vector<conn*> expired;
+    auto earliest = steady::time_point::max();
     for (auto& [c, owned] : conns) {
       if (c->fd < 0) continue;
       if (c->ph == phase::idle) {
-        if (now - c->since >= limits.idle_timeout) expired.push_back(c);
+        const auto deadline = c->since + limits.idle_timeout;
+        if (now >= deadline) expired.push_back(c);
+        else earliest = std::min(earliest, deadline);
         continue;
       }
       if (!c->ex) continue;
       const auto total = c->ex->started + o.total_timeout;
       const auto idle_limit = c->ph == phase::connecting ? c->since + o.connect_timeout : c->last_io + o.read_timeout;
-      if (now >= total || now >= idle_limit) expired.push_back(c);
+      const auto deadline = std::min(total, idle_limit);
+      if (now >= deadline) expired.push_back(c);
+      else earliest = std::min(earliest, deadline);
     }
     for (conn* c : expired) {
       if (c->fd < 0) continue;
@@ -483,14 +495,21 @@ struct event_client::loop {
               std::to_string(std::min(o.read_timeout, o.total_timeout).count()) + " ms";
       fail(std::move(ex), fetch_error::timeout, std::move(why));
     }
+    return earliest;
   }
 
   void run() {
     std::vector<epoll_event> events(256);
     for (;;) {
-      const int timeout = conns.empty() && pending_reads.empty() ? -1
-                          : pending_reads.empty()                ? static_cast<int>(scan_interval.count())
-                                                                 : 0;
+      // Sleep until the next deadline (none: until woken); a deadline can only move later while
+      // I/O happens, and `start` brings it forward for a new exchange.
+      int timeout = -1;
+      if (!pending_reads.empty()) {
+        timeout = 0;
+      } else if (!conns.empty() && next_scan != steady::time_point::max()) {
+        const auto wait = std::chrono::ceil<std::chrono::milliseconds>(next_scan - steady::now()).count();
+        timeout = static_cast<int>(std::clamp<long long>(wait, 0, 60'000));
+      }
       const int n = ::epoll_wait(ep, events.data(), static_cast<int>(events.size()), timeout);
       if (n < 0 && errno != EINTR) break;
       std::vector<conn*> again;
@@ -520,8 +539,8 @@ struct event_client::loop {
       }
       const auto now = steady::now();
       if (now >= next_scan) {
-        scan_timeouts(now);
-        next_scan = now + scan_interval;
+        const auto earliest = scan_timeouts(now);
+        next_scan = earliest == steady::time_point::max() ? earliest : std::max(earliest, now + scan_interval);
       }
       closed.clear();
     }
