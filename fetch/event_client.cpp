@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -83,8 +84,9 @@ std::string errno_text(int e) {
 }  // namespace
 
 struct event_client::loop {
-  event_client& owner;
-  const options& o;
+  const options o;
+  std::atomic<std::size_t> opened{0};
+  std::atomic<std::size_t> idle_count{0};
   pool_limits limits;
   int ep = -1;
   int wake = -1;
@@ -99,26 +101,39 @@ struct event_client::loop {
   steady::time_point next_scan = steady::time_point::max();  // when to look for expired deadlines
   std::thread thread;
 
-  loop(event_client& c, pool_limits l) : owner(c), o(c.opts_), limits(l) {
+  loop(options opts, pool_limits l) : o(std::move(opts)), limits(l) {
     ep = ::epoll_create1(EPOLL_CLOEXEC);
     wake = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (ep < 0 || wake < 0) throw std::runtime_error("event_client: " + errno_text(errno));
+    if (ep < 0 || wake < 0) {
+      const int e = errno;
+      if (ep >= 0) ::close(ep);
+      if (wake >= 0) ::close(wake);
+      throw std::runtime_error("event_client: " + errno_text(e));
+    }
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.ptr = nullptr;
     ::epoll_ctl(ep, EPOLL_CTL_ADD, wake, &ev);
-    thread = std::thread([this] { run(); });
   }
 
-  ~loop() {
+  /// Starts the thread, which holds `self` until it ends.
+  static void start_thread(const std::shared_ptr<loop>& self) {
+    self->thread = std::thread([keep = self] { keep->run(); });
+  }
+
+  /// Ends the thread: joined, or (when called from one of its own callbacks) left to finish.
+  void stop() {
     {
       std::lock_guard<std::mutex> lock(mu);
       stopping = true;
     }
     notify();
-    // Destroyed from a callback (its last owner released there): the thread ends by itself.
     if (thread.get_id() == std::this_thread::get_id()) thread.detach();
-    else thread.join();
+    else if (thread.joinable()) thread.join();
+  }
+
+  ~loop() {
+    if (thread.joinable()) thread.detach();  // cannot happen after stop(); never terminate()
     ::close(wake);
     ::close(ep);
   }
@@ -164,7 +179,7 @@ struct event_client::loop {
       v.erase(std::remove(v.begin(), v.end(), c), v.end());
       if (v.empty()) idle_by_key.erase(c->key);
       idle_lru.erase(c->lru);
-      owner.idle_count_.store(idle_lru.size(), std::memory_order_relaxed);
+      idle_count.store(idle_lru.size(), std::memory_order_relaxed);
     }
     if (c->fd >= 0) ::close(c->fd);
     c->fd = -1;
@@ -185,7 +200,7 @@ struct event_client::loop {
     c->lru = idle_lru.begin();
     if (v.size() > limits.max_idle_per_host) close_conn(v.front());
     while (idle_lru.size() > limits.max_idle_total) close_conn(idle_lru.back());
-    owner.idle_count_.store(idle_lru.size(), std::memory_order_relaxed);
+    idle_count.store(idle_lru.size(), std::memory_order_relaxed);
   }
 
   conn* take_idle(const std::string& key) {
@@ -200,7 +215,7 @@ struct event_client::loop {
       it->second.pop_back();
       idle_lru.erase(c->lru);
       if (it->second.empty()) idle_by_key.erase(it);
-      owner.idle_count_.store(idle_lru.size(), std::memory_order_relaxed);
+      idle_count.store(idle_lru.size(), std::memory_order_relaxed);
       c->reused = true;
       return c;
     }
@@ -262,7 +277,7 @@ struct event_client::loop {
       return nullptr;
     }
     conns.emplace(c, std::move(owned));
-    owner.opened_.fetch_add(1, std::memory_order_relaxed);
+    opened.fetch_add(1, std::memory_order_relaxed);
     return c;
   }
 
@@ -565,26 +580,31 @@ struct event_client::loop {
   }
 };
 
-event_client::event_client(options opts, pool_limits limits) : opts_(std::move(opts)) {
-  loop_ = std::make_unique<loop>(*this, limits);
+event_client::event_client(options opts, pool_limits limits)
+    : loop_(std::make_shared<loop>(std::move(opts), limits)) {
+  loop::start_thread(loop_);
 }
 
-event_client::~event_client() { loop_.reset(); }
+event_client::~event_client() { loop_->stop(); }
+
+const options& event_client::opts() const { return loop_->o; }
+std::size_t event_client::connections_opened() const { return loop_->opened.load(std::memory_order_relaxed); }
+std::size_t event_client::idle() const { return loop_->idle_count.load(std::memory_order_relaxed); }
 
 std::optional<std::string> event_client::route(const parse::url& u) const {
-  if (u.scheme != "http" || u.host.empty() || opts_.capture_raw) return std::nullopt;
-  if (opts_.for_host) {
-    const host_settings hs = opts_.for_host(u.host);
+  if (u.scheme != "http" || u.host.empty() || loop_->o.capture_raw) return std::nullopt;
+  if (loop_->o.for_host) {
+    const host_settings hs = loop_->o.for_host(u.host);
     if (hs.proxy == "direct") {
       // no proxy for this host, whatever the job's
-    } else if (!hs.proxy.empty() || !opts_.proxy.empty()) {
+    } else if (!hs.proxy.empty() || !loop_->o.proxy.empty()) {
       return std::nullopt;
     }
-  } else if (!opts_.proxy.empty()) {
+  } else if (!loop_->o.proxy.empty()) {
     return std::nullopt;
   }
-  if (opts_.dns) {
-    auto known = opts_.dns->cached(u.host, u.effective_port());
+  if (loop_->o.dns) {
+    auto known = loop_->o.dns->cached(u.host, u.effective_port());
     if (!known || !*known) return std::nullopt;
     return std::move(**known);
   }

@@ -18,7 +18,6 @@
 ///
 /// Thread-safety: `route`, `get` and the counters may be called from any thread. Callbacks run on
 /// the client's thread, one at a time: keep them short (they hold up every connection).
-#include <atomic>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -55,18 +54,17 @@ class event_client {
   /// failure aside).
   void get(const parse::url& u, std::string address, callback done);
 
-  const options& opts() const { return opts_; }
+  const options& opts() const;
   /// TCP connections opened so far (for tests and metrics: keep-alive reuse shows here).
-  std::size_t connections_opened() const { return opened_.load(std::memory_order_relaxed); }
+  std::size_t connections_opened() const;
   /// Idle keep-alive connections held now.
-  std::size_t idle() const { return idle_count_.load(std::memory_order_relaxed); }
+  std::size_t idle() const;
 
  private:
   struct loop;
-  options opts_;
-  std::atomic<std::size_t> opened_{0};
-  std::atomic<std::size_t> idle_count_{0};
-  std::unique_ptr<loop> loop_;
+  // Shared with the client's thread, which keeps it alive until it has ended: the client may be
+  // destroyed from one of its own callbacks (the thread then finishes on its own).
+  std::shared_ptr<loop> loop_;
 };
 
 }  // namespace crawld::fetch

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -992,6 +993,32 @@ TEST(event_client, destroying_an_idle_client_with_kept_alive_connections_is_prom
   const auto t0 = std::chrono::steady_clock::now();
   c.reset();
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 500ms);
+}
+
+TEST(event_client, destroyed_from_its_own_callback_ends_its_thread_cleanly) {
+  // The last owner may let go inside a callback (a fetcher actor dying there): the destructor
+  // runs on the client's own thread, which must neither join itself nor touch freed state.
+  test_server srv([](httplib::Server& s) {
+    s.Get("/p", [](const httplib::Request&, httplib::Response& res) { res.set_content(page, "text/html"); });
+    s.Get("/slow", [](const httplib::Request&, httplib::Response& res) {
+      std::this_thread::sleep_for(300ms);
+      res.set_content(page, "text/html");
+    });
+  });
+  auto c = std::make_unique<event_client>(quick());
+  inbox second;
+  std::promise<int> first;
+  auto first_done = first.get_future();
+  // A second request still in flight when the client goes: it must be completed as stopped.
+  c->get(srv.url("/slow"), "127.0.0.1", second.callback());
+  c->get(srv.url("/p"), "127.0.0.1", [&c, &first](response r) {
+    c.reset();
+    first.set_value(r.status);
+  });
+  ASSERT_EQ(first_done.wait_for(5s), std::future_status::ready);
+  EXPECT_EQ(first_done.get(), 200);
+  ASSERT_TRUE(second.wait_for(1, 2s)) << "the request in flight was never completed";
+  EXPECT_EQ(second.at(0).error, fetch_error::network) << second.at(0).error_message;
 }
 
 }  // namespace
