@@ -3,31 +3,19 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
-#include <cctype>
 #include <limits>
 #include <sstream>
+
+#include "base/ascii.hpp"
 
 namespace crawld::fetch {
 
 namespace {
 
-char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
-
 std::string to_lower(std::string_view s) {
   std::string r(s);
-  std::transform(r.begin(), r.end(), r.begin(), lower);
+  std::transform(r.begin(), r.end(), r.begin(), ascii_lower);
   return r;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 bool has_control(std::string_view s) {
@@ -195,8 +183,8 @@ bool cookie_jar::store(const parse::url& u, std::string_view line, clock::time_p
   auto eq = pair.find('=');
   if (eq == std::string_view::npos) return refuse("Set-Cookie without '='");
   cookie c;
-  c.name = std::string(trim(pair.substr(0, eq)));
-  c.value = std::string(trim(pair.substr(eq + 1)));
+  c.name = std::string(trim_ows(pair.substr(0, eq)));
+  c.value = std::string(trim_ows(pair.substr(eq + 1)));
   if (c.name.empty()) return refuse("Set-Cookie with an empty name");
 
   std::optional<std::int64_t> max_age, expires;
@@ -208,8 +196,8 @@ bool cookie_jar::store(const parse::url& u, std::string_view line, clock::time_p
     std::string_view av = attrs.substr(0, next);
     attrs = next == std::string_view::npos ? std::string_view{} : attrs.substr(next + 1);
     auto e = av.find('=');
-    std::string_view name = trim(av.substr(0, e));
-    std::string_view value = e == std::string_view::npos ? std::string_view{} : trim(av.substr(e + 1));
+    std::string_view name = trim_ows(av.substr(0, e));
+    std::string_view value = e == std::string_view::npos ? std::string_view{} : trim_ows(av.substr(e + 1));
     if (iequals(name, "expires")) {
       std::int64_t t;
       if (parse_cookie_date(value, t)) expires = t;

@@ -10,7 +10,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <exception>
@@ -20,6 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/ascii.hpp"
 #include "fetch/http1_parser.hpp"
 #include "fetch/response_reader.hpp"
 
@@ -30,20 +30,6 @@ using steady = std::chrono::steady_clock;
 
 constexpr std::size_t read_buffer_bytes = 64 * 1024;
 constexpr auto scan_interval = std::chrono::milliseconds(10);  // shortest gap between deadline scans
-
-char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
-
-bool iless(const std::string& a, const std::string& b) {
-  return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(),
-                                      [](char x, char y) { return lower(x) < lower(y); });
-}
-
-bool has_field(const header_list& h, std::string_view name) {
-  return std::any_of(h.begin(), h.end(), [&](const auto& kv) {
-    return kv.first.size() == name.size() &&
-           std::equal(name.begin(), name.end(), kv.first.begin(), [](char x, char y) { return lower(x) == lower(y); });
-  });
-}
 
 /// One GET from `get` to its callback. Heap-allocated and never moved: the reader refers to it.
 struct exchange {
@@ -97,6 +83,7 @@ struct event_client::loop {
   std::unordered_map<std::string, std::vector<conn*>> idle_by_key;  // most recent last
   std::list<conn*> idle_lru;                                        // most recent first
   std::vector<std::unique_ptr<conn>> closed;  // freed after the current batch of events
+  std::vector<conn*> pending_reads;           // still readable after a turn of reads
   std::vector<char> buf = std::vector<char>(read_buffer_bytes);
   steady::time_point next_scan = steady::time_point::max();  // when to look for expired deadlines
   std::thread thread;
@@ -286,7 +273,7 @@ struct event_client::loop {
     if (ex->out.empty()) {
       host_settings hs = o.for_host ? o.for_host(ex->u.host) : host_settings{};
       header_list h = request_fields(o, hs, ex->u);
-      if (!has_field(h, "Accept")) h.emplace_back("Accept", "*/*");
+      if (!has_header(h, "Accept")) h.emplace_back("Accept", "*/*");
       std::stable_sort(h.begin(), h.end(), [](const auto& a, const auto& b) { return iless(a.first, b.first); });
       ex->out = "GET " + ex->u.request_target() + " HTTP/1.1\r\n";
       for (const auto& [k, v] : h) ex->out += k + ": " + v + "\r\n";
@@ -368,13 +355,10 @@ struct event_client::loop {
       return transport_failure(c, fetch_error::network,
                                "Read error talking to " + c->ex->u.host_key() + " (" + errno_text(errno) + ")");
     }
-    if (c->fd >= 0 && c->ex) read_response_later(c);
+    // After 64 full reads the connection yields to the others; the socket is edge-triggered, so
+    // it goes on the list read before the next wait.
+    if (c->fd >= 0 && c->ex) pending_reads.push_back(c);
   }
-
-  /// After a bounded number of full reads the connection yields to the others; since the socket
-  /// is edge-triggered, it is put back on the list to read.
-  std::vector<conn*> pending_reads;
-  void read_response_later(conn* c) { pending_reads.push_back(c); }
 
   void consume(conn* c, const char* data, std::size_t n) {
     auto& ex = *c->ex;

@@ -4,27 +4,16 @@
 #include <cctype>
 #include <cstring>
 
+#include "base/ascii.hpp"
+
 namespace crawld::fetch {
 namespace {
-
-char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 /// Whether the comma-separated list `list` holds `token` (case-insensitive).
 bool has_token(std::string_view list, std::string_view token) {
   while (!list.empty()) {
     const auto comma = list.find(',');
-    if (iequals(trim(list.substr(0, comma)), token)) return true;
+    if (iequals(trim_ows(list.substr(0, comma)), token)) return true;
     if (comma == std::string_view::npos) break;
     list.remove_prefix(comma + 1);
   }
@@ -139,7 +128,7 @@ bool http1_parser::parse_head() {
     if (line.front() == ' ' || line.front() == '\t') {  // obsolete line folding
       if (head_.fields.empty()) return fail("header continuation line before any header field");
       auto& value = head_.fields.back().second;
-      const auto more = trim(line);
+      const auto more = trim_ows(line);
       if (!more.empty()) {
         if (!value.empty()) value += ' ';
         value += more;
@@ -149,9 +138,9 @@ bool http1_parser::parse_head() {
     const auto colon = line.find(':');
     if (colon == std::string_view::npos || colon == 0)
       return fail("malformed header line '" + std::string(line.substr(0, 64)) + "'");
-    const auto name = trim(line.substr(0, colon));
+    const auto name = trim_ows(line.substr(0, colon));
     if (name.empty()) return fail("malformed header line '" + std::string(line.substr(0, 64)) + "'");
-    head_.fields.emplace_back(std::string(name), std::string(trim(line.substr(colon + 1))));
+    head_.fields.emplace_back(std::string(name), std::string(trim_ows(line.substr(colon + 1))));
   }
   return true;
 }
@@ -175,7 +164,7 @@ void http1_parser::start_body() {
       std::string_view list(v);
       while (true) {
         const auto comma = list.find(',');
-        const auto token = trim(list.substr(0, comma));
+        const auto token = trim_ows(list.substr(0, comma));
         if (!token.empty()) last_coding = token;
         if (comma == std::string_view::npos) break;
         list.remove_prefix(comma + 1);
@@ -192,7 +181,7 @@ void http1_parser::start_body() {
     std::string_view list(v);
     while (true) {
       const auto comma = list.find(',');
-      const auto number = trim(list.substr(0, comma));
+      const auto number = trim_ows(list.substr(0, comma));
       std::uint64_t n = 0;
       if (number.empty() || number.size() > 18 ||
           !std::all_of(number.begin(), number.end(), [](char c) { return c >= '0' && c <= '9'; })) {

@@ -1,7 +1,8 @@
 #include "fetch/response_reader.hpp"
 
 #include <algorithm>
-#include <cctype>
+
+#include "base/ascii.hpp"
 
 namespace crawld::fetch {
 namespace {
@@ -10,8 +11,6 @@ namespace {
 /// connection stays reusable; larger ones cancel the request.
 constexpr std::size_t max_drain_bytes = 64 * 1024;
 
-char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
-
 }  // namespace
 
 std::string media_type(std::string_view value) {
@@ -19,7 +18,7 @@ std::string media_type(std::string_view value) {
   while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
   while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
   std::string r(value);
-  std::transform(r.begin(), r.end(), r.begin(), lower);
+  std::transform(r.begin(), r.end(), r.begin(), ascii_lower);
   return r;
 }
 
@@ -57,7 +56,7 @@ bool response_reader::on_head(int status, header_list headers) {
   r_.headers = std::move(headers);
   if (o_.cookies)
     for (const auto& [k, v] : r_.headers)
-      if (k.size() == 10 && std::equal(k.begin(), k.end(), "set-cookie", [](char a, char b) { return lower(a) == b; }))
+      if (iequals(k, "Set-Cookie"))
         o_.cookies->set(u_, v);
   r_.content_type = media_type(r_.header("Content-Type"));
   if (over_total()) return false;

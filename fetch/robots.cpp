@@ -4,27 +4,14 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "base/ascii.hpp"
+
 namespace crawld::fetch {
 namespace {
 
 constexpr std::size_t max_parsed_bytes = 500 * 1024;
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lower(b[i])) return false;
-  return true;
-}
-
 bool is_space(char c) { return c == ' ' || c == '\t'; }
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
 
 bool is_token_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
@@ -225,8 +212,8 @@ robots robots::parse(std::string_view text) {
     if (hash != std::string_view::npos) line = line.substr(0, hash);
     const auto colon = line.find(':');
     if (colon == std::string_view::npos) continue;
-    const auto kind = classify_key(trim(line.substr(0, colon)));
-    const auto value = trim(line.substr(colon + 1));
+    const auto kind = classify_key(trim_ows(line.substr(0, colon)));
+    const auto value = trim_ows(line.substr(colon + 1));
 
     switch (kind) {
       case key_kind::unknown:
@@ -284,7 +271,7 @@ robots robots::disallow_all() {
 
 std::vector<const robots::group*> robots::select(std::string_view agent, std::string* name) const {
   std::vector<const group*> out;
-  const auto token = leading_token(trim(agent));
+  const auto token = leading_token(trim_ows(agent));
   if (!token.empty()) {
     for (const auto& g : groups_)
       for (const auto& n : g.names)

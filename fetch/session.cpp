@@ -8,12 +8,12 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cstdio>
 #include <exception>
 #include <optional>
 #include <string_view>
 
+#include "base/ascii.hpp"
 #include "fetch/decoder.hpp"
 #include "fetch/proxy_tunnel.hpp"
 #include "fetch/response_reader.hpp"
@@ -41,13 +41,6 @@ const char* to_string(fetch_error e) {
 namespace {
 
 using steady = std::chrono::steady_clock;
-
-char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
-}
 
 bool istarts_with(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
@@ -81,12 +74,12 @@ std::string host_header(const parse::url& u) {
 /// host:port with the effective port (a CONNECT target).
 std::string host_header_with_port(const parse::url& u) { return u.host + ":" + std::to_string(u.effective_port()); }
 
+}  // namespace
+
 bool has_header(const header_list& headers, std::string_view name) {
   return std::any_of(headers.begin(), headers.end(),
                      [&](const auto& kv) { return iequals(kv.first, name); });
 }
-
-}  // namespace
 
 std::string response::header(const std::string& name) const {
   for (const auto& [key, value] : headers)

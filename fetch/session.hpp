@@ -26,6 +26,7 @@
 #include <list>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -136,6 +137,9 @@ struct response {
   bool is_html() const;
   bool is_redirect() const { return status >= 300 && status < 400 && status != 304; }
 };
+
+/// Whether `headers` has a field `name` (ASCII case-insensitive).
+bool has_header(const header_list& headers, std::string_view name);
 
 /// The header fields a request of `u` sends, both clients alike (Accept aside, which a client adds
 /// when absent): Host, User-Agent and Accept-Encoding unless given, the job's extra headers, the

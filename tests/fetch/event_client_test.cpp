@@ -33,10 +33,10 @@ namespace {
 using namespace std::chrono_literals;
 using testing::compress;
 using testing::html_uncompressed_by_server;
+using testing::page;
+using testing::repeated_text;
 using testing::raw_server;
 using testing::test_server;
-
-const std::string page = "<!doctype html><html><head><title>t</title></head><body>hello</body></html>";
 
 options quick() {
   options o;
@@ -44,13 +44,6 @@ options quick() {
   o.read_timeout = 5s;
   o.total_timeout = 10s;
   return o;
-}
-
-std::string repeated_text(std::size_t n) {
-  std::string s;
-  for (std::size_t i = 0; s.size() < n; ++i) s += "<p>paragraph " + std::to_string(i) + "</p>\n";
-  s.resize(n);
-  return s;
 }
 
 /// Responses handed to callbacks, in a state shared with them: a callback that comes after a

@@ -151,4 +151,15 @@ inline std::string gzip_zeros(std::size_t n) {
 /// case-sensitive) but which the client lower-cases to text/html: lets a test pick the encoding.
 inline constexpr const char* html_uncompressed_by_server = "Text/HTML; charset=UTF-8";
 
+/// A small HTML page.
+inline const std::string page = "<!doctype html><html><head><title>t</title></head><body>hello</body></html>";
+
+/// `n` bytes of HTML paragraphs (compressible, not trivially so).
+inline std::string repeated_text(std::size_t n) {
+  std::string s;
+  for (std::size_t i = 0; s.size() < n; ++i) s += "<p>paragraph " + std::to_string(i) + "</p>\n";
+  s.resize(n);
+  return s;
+}
+
 }  // namespace crawld::fetch::testing

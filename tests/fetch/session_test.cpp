@@ -16,9 +16,9 @@ namespace {
 using namespace std::chrono_literals;
 using testing::compress;
 using testing::html_uncompressed_by_server;
+using testing::page;
+using testing::repeated_text;
 using testing::test_server;
-
-const std::string page = "<!doctype html><html><head><title>t</title></head><body>hello</body></html>";
 
 options fast_options() {
   options o;
@@ -28,13 +28,6 @@ options fast_options() {
   o.read_timeout = 10s;
   o.total_timeout = 20s;
   return o;
-}
-
-std::string repeated_text(std::size_t n) {
-  std::string s;
-  for (std::size_t i = 0; s.size() < n; ++i) s += "<p>paragraph " + std::to_string(i) + "</p>\n";
-  s.resize(n);
-  return s;
 }
 
 TEST(session, no_content_response_keeps_its_status_and_headers) {

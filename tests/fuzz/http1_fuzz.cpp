@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "base/ascii.hpp"
 #include "fetch/http1_parser.hpp"
 #include "tests/fuzz/fuzz_util.hpp"
 
@@ -27,22 +28,7 @@ using st = http1_parser::state;
 
 namespace {
 
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lower(b[i])) return false;
-  return true;
-}
-
 bool is_ows(char c) { return c == ' ' || c == '\t'; }
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
-  return s;
-}
 
 /// Framing from the head's fields, computed here without the parser's code.
 struct framing {
@@ -64,7 +50,7 @@ framing framing_of(const fetch::response_head& h, bool no_body) {
     std::string_view list(v);
     while (ok) {
       const auto comma = list.find(',');
-      const auto el = trim(list.substr(0, comma));
+      const auto el = trim_ows(list.substr(0, comma));
       if (el.empty() || el.size() > 18) ok = false;
       std::uint64_t n = 0;
       for (char c : el) {
@@ -215,6 +201,16 @@ std::vector<record> run(std::string_view in, std::size_t cap, bool no_body, cons
   std::size_t pos = 0, piece = 0;
   int finish_probes = 0;
   bool stop = false;
+  // The current response is over (done, failed, or the input ended): record how it ended.
+  auto close_record = [&] {
+    cur.state = p.current();
+    cur.error = p.error();
+    check_finish(p);
+    cur.finished = p.current();
+    cur.finish_error = p.error();
+    if (compare_fresh && !same_record(cur, fresh)) fuzz::fail("a reset parser differs from a fresh one");
+    out.push_back(std::move(cur));
+  };
   while (!stop && pos < in.size()) {
     const std::size_t len = sizes.empty() ? in.size() - pos : std::min(sizes[piece++ % sizes.size()], in.size() - pos);
     std::size_t left = len;
@@ -268,13 +264,7 @@ std::vector<record> run(std::string_view in, std::size_t cap, bool no_body, cons
                  [&](std::string_view) { return called = true; }) != 0 ||
           called || p.current() != s || p.error() != error)
         fuzz::fail("feed after done/failed consumed or changed something");
-      cur.state = s;
-      cur.error = p.error();
-      check_finish(p);
-      cur.finished = p.current();
-      cur.finish_error = p.error();
-      if (compare_fresh && !same_record(cur, fresh)) fuzz::fail("a reset parser differs from a fresh one");
-      out.push_back(std::move(cur));
+      close_record();
       cur = record{};
       if (s == st::failed || out.size() == 64) {
         stop = true;
@@ -288,15 +278,7 @@ std::vector<record> run(std::string_view in, std::size_t cap, bool no_body, cons
       }
     }
   }
-  if (!stop) {  // the connection closed
-    cur.state = p.current();
-    cur.error = p.error();
-    check_finish(p);
-    cur.finished = p.current();
-    cur.finish_error = p.error();
-    if (compare_fresh && !same_record(cur, fresh)) fuzz::fail("a reset parser differs from a fresh one");
-    out.push_back(std::move(cur));
-  }
+  if (!stop) close_record();  // the connection closed
   return out;
 }
 
