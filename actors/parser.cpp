@@ -137,8 +137,10 @@ caf::behavior parser(caf::stateful_actor<parser_state>* self, parser_config cfg,
             consider(l, p.task.depth + 1, {}, task_kind::page);
         }
       }
-      if (o == fetch::outcome::ok || o == fetch::outcome::too_large)
+      if (o == fetch::outcome::ok || o == fetch::outcome::too_large) {
         rec.body = std::move(p.resp.body);
+        storage::compress_body(rec);  // here, on every core, rather than in the one store writer
+      }
       done.rejected.assign(rejected.begin(), rejected.end());
       // A host counts as failing on transport errors and 5xx; a 404 is the page's problem.
       bool host_failed = retryable;

@@ -6,7 +6,7 @@ pkgs=(
   tinyproxy openssl  # tests/fetch: a real proxy with basic auth; certificates made by the TLS tests
   build-essential cmake ninja-build pkg-config ccache
   libcaf-dev libcpp-httplib-dev libgumbo-dev librocksdb-dev libtomlplusplus-dev libcli11-dev
-  libidn2-dev zlib1g-dev libbrotli-dev libssl-dev
+  libidn2-dev zlib1g-dev libbrotli-dev libssl-dev liblz4-dev
   libgtest-dev libgmock-dev
   nginx wget curl bc time
   # tests/daemon: promtool checks /metrics; headless chromium renders the status page (~100 MB,

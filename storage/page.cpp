@@ -1,5 +1,6 @@
 #include "storage/page.hpp"
 
+#include <lz4.h>
 #include <openssl/evp.h>
 
 #include <limits>
@@ -14,11 +15,17 @@
 //   list           : varint count, then the elements
 // A new field means a new version byte; decode refuses versions it does not know.
 // Version 2 = version 1 + `request` (string) at the end; written only when `request` is set.
+// Version 3 = version 2 with the body field replaced by: codec (varint, 1 = LZ4 block), decoded
+// size (varint), the block (string); `request` may be empty. Written for a compressed body only.
 
 namespace crawld::storage {
 namespace {
 
-constexpr unsigned char page_version = 2;  // the newest this crawld reads
+constexpr unsigned char page_version = 3;  // the newest this crawld reads
+constexpr std::size_t compress_min = 256;  // smaller bodies are stored as they are
+// LZ4 expands a block at most ~255-fold (one length byte per 255 bytes of match); a record that
+// states more is corrupt, and is refused before anything is allocated for it.
+constexpr std::uint64_t lz4_max_ratio = 255;
 
 void put_varint(std::string& out, std::uint64_t v) {
   while (v >= 0x80) {
@@ -127,11 +134,25 @@ class reader {
 
 }  // namespace
 
+void compress_body(page_record& p) {
+  if (p.codec != body_codec::none || p.body.size() < compress_min || p.body.size() > LZ4_MAX_INPUT_SIZE)
+    return;
+  const int n = static_cast<int>(p.body.size());
+  std::string block(static_cast<std::size_t>(LZ4_compressBound(n)), '\0');
+  const int m = LZ4_compress_default(p.body.data(), block.data(), n, static_cast<int>(block.size()));
+  if (m <= 0 || m >= n) return;  // incompressible: stored as it is
+  block.resize(static_cast<std::size_t>(m));
+  p.body_size = p.body.size();
+  p.body = std::move(block);
+  p.codec = body_codec::lz4;
+}
+
 encoded_parts encode_parts(const page_record& p) {
   encoded_parts e;
   auto& out = e.head;
   out.reserve(64 + p.url.size() + p.final_url.size());
-  out.push_back(static_cast<char>(p.request.empty() ? 1 : 2));
+  const bool packed = p.codec == body_codec::lz4;
+  out.push_back(static_cast<char>(packed ? 3 : p.request.empty() ? 1 : 2));
   put_string(out, p.url);
   put_string(out, p.final_url);
   put_signed(out, p.status);
@@ -152,9 +173,13 @@ encoded_parts encode_parts(const page_record& p) {
   put_varint(out, p.outlinks);
   put_varint(out, p.wire_bytes);
   out.push_back(p.truncated ? 1 : 0);
+  if (packed) {
+    put_varint(out, static_cast<std::uint64_t>(body_codec::lz4));
+    put_varint(out, p.body_size);
+  }
   put_varint(out, p.body.size());
   e.body = p.body;
-  if (!p.request.empty()) put_string(e.tail, p.request);
+  if (packed || !p.request.empty()) put_string(e.tail, p.request);
   return e;
 }
 
@@ -218,10 +243,29 @@ result<page_record> decode(std::string_view bytes) {
   p.outlinks = static_cast<std::uint32_t>(outlinks);
   p.wire_bytes = in.varint("wire_bytes");
   p.truncated = in.boolean("truncated");
-  p.body = in.string("body");
+  if (version == 3) {
+    const std::uint64_t codec = in.varint("body codec");
+    const std::uint64_t size = in.varint("body size");
+    std::string block = in.string("body");
+    if (!in.failed() && codec != static_cast<std::uint64_t>(body_codec::lz4))
+      in.fail("unknown body codec " + std::to_string(codec));
+    if (!in.failed() && (size > LZ4_MAX_INPUT_SIZE || size > block.size() * lz4_max_ratio + 64))
+      in.fail("body states " + std::to_string(size) + " bytes, more than its " +
+              std::to_string(block.size()) + "-byte LZ4 block can hold");
+    if (!in.failed()) {
+      p.body.assign(static_cast<std::size_t>(size), '\0');
+      const int n = LZ4_decompress_safe(block.data(), p.body.data(), static_cast<int>(block.size()),
+                                        static_cast<int>(size));
+      if (n < 0 || static_cast<std::uint64_t>(n) != size)
+        in.fail("body: corrupt LZ4 block (" + std::to_string(block.size()) + " bytes, stating " +
+                std::to_string(size) + ")");
+    }
+  } else {
+    p.body = in.string("body");
+  }
   if (version >= 2) {
     p.request = in.string("request");
-    if (!in.failed() && p.request.empty()) in.fail("empty request in a version 2 record");
+    if (!in.failed() && version == 2 && p.request.empty()) in.fail("empty request in a version 2 record");
   }
   if (!in.failed() && in.remaining() != 0)
     in.fail(std::to_string(in.remaining()) + " trailing bytes after the record");

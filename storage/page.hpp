@@ -1,9 +1,10 @@
 #pragma once
 /// The stored form of one fetched URL (one hop), and its binary encoding.
 ///
-/// Encoding is versioned and self-delimiting (version 1 when `request` is empty, so stores of plain
-/// GETs stay readable by older crawld; version 2 appends `request`); `decode` rejects truncated or foreign bytes with a
-/// clear error instead of reading garbage. Pure and thread-safe.
+/// Encoding is versioned and self-delimiting (version 1 when `request` is empty; version 2 appends
+/// `request`; version 3, store format 2, holds the body as one LZ4 block); `decode` rejects
+/// truncated or foreign bytes with a clear error instead of reading garbage, and always returns
+/// the body decompressed. Pure and thread-safe.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -13,6 +14,9 @@
 #include "base/result.hpp"
 
 namespace crawld::storage {
+
+/// The encoding of page_record::body.
+enum class body_codec : std::uint8_t { none = 0, lz4 = 1 };
 
 struct page_record {
   std::string url;            ///< normalized URL that was requested (the key)
@@ -30,11 +34,20 @@ struct page_record {
   std::uint32_t outlinks = 0; ///< links admitted or not, as extracted
   std::uint64_t wire_bytes = 0;
   bool truncated = false;
-  std::string body;           ///< decoded body (empty for non-HTML by default)
+  std::string body;           ///< decoded body (empty for non-HTML by default); see `codec`
   /// The request's spec (base/request.hpp encode_request bytes) when it was not a plain GET (a
   /// seed request with a method and body); "" for a plain GET. Stored from format version 2 on.
   std::string request;
+  /// How `body` holds the bytes: `none` (as they are), or `lz4` after compress_body (then `body`
+  /// is one LZ4 block of `body_size` bytes). `decode` returns `none` only.
+  body_codec codec = body_codec::none;
+  std::uint64_t body_size = 0;  ///< the body's decoded size when `codec` is lz4
 };
+
+/// Compresses `p.body` in place into one LZ4 block (codec lz4) when it is at least 256 bytes and
+/// LZ4 makes it smaller; otherwise leaves it as it is. Done by the parsers, so the store writer
+/// (one thread) does not compress. No effect when already compressed.
+void compress_body(page_record& p);
 
 /// The key of a request in the `seen` and `pages` column families: the normalized URL for a plain
 /// GET; for a request with a spec, URL '\0' METHOD ' ' and the first 32 hex digits of the SHA-256
@@ -48,12 +61,16 @@ inline std::string page_key(const page_record& p) { return request_key(p.url, p.
 std::string encode(const page_record& p);
 /// `encode(p)` in three pieces, head + body + tail, so a writer can hand them over without
 /// copying the body into one string first. `body` views `p.body`: valid while `p` is unchanged.
+/// A compressed body (codec lz4) is written as it is, in a version 3 record.
 struct encoded_parts {
   std::string head;
   std::string_view body;
   std::string tail;
 };
 encoded_parts encode_parts(const page_record& p);
+/// The record, its body decompressed. Errors: empty, unknown version, truncated, trailing bytes,
+/// a field out of range, an unknown body codec, an LZ4 block that does not decode to exactly its
+/// stated size (or states more than LZ4 can expand it to).
 result<page_record> decode(std::string_view bytes);
 
 }  // namespace crawld::storage

@@ -30,7 +30,9 @@ class ColumnFamilyHandle;
 namespace crawld::storage {
 
 /// Stored in meta `format_version` (decimal); meta `created_at` holds Unix milliseconds.
-inline constexpr int format_version = 1;
+/// 1: page records of versions 1-2. 2: also version 3 (LZ4 bodies). A read-write open of an older
+/// store raises it to this one; a newer store is refused.
+inline constexpr int format_version = 2;
 
 struct open_options {
   bool create = true;      ///< create a new store if the directory is absent or empty

@@ -112,10 +112,10 @@ TEST(page_codec, decode_rejects_trailing_garbage) {
 
 TEST(page_codec, decode_rejects_newer_version) {
   std::string bytes = encode(full_record());
-  bytes[0] = 3;  // 2 is a record with a request spec (seed requests)
+  bytes[0] = 4;  // 2: a request spec (seed requests); 3: an LZ4 body
   auto r = decode(bytes);
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.message().find("unknown format version 3"), std::string::npos) << r.message();
+  EXPECT_NE(r.message().find("unknown format version 4"), std::string::npos) << r.message();
 }
 
 TEST(page_codec, decode_rejects_foreign_bytes) {
@@ -145,6 +145,129 @@ TEST(page_codec, decode_rejects_invalid_boolean) {
   ASSERT_EQ(bytes[bytes.size() - 2], '\0');
   bytes[bytes.size() - 2] = 7;
   EXPECT_FALSE(decode(bytes).ok());
+}
+
+std::string html_body(std::size_t n) {
+  std::string b = "<html><body>";
+  for (std::size_t i = 0; b.size() < n; ++i)
+    b += "<p><a href=\"/page/" + std::to_string(i % 97) + ".html\">link " + std::to_string(i) + "</a></p>\n";
+  b.resize(n);
+  return b;
+}
+
+std::string random_bytes(std::size_t n) {
+  std::uint64_t x = 88172645463325252ull;
+  std::string b(n, '\0');
+  for (char& c : b) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    c = static_cast<char>(x);
+  }
+  return b;
+}
+
+TEST(page_codec, compressed_body_is_a_version_3_record_that_decodes_to_the_body) {
+  for (const std::string& request : {std::string(), std::string("\x01POST body", 10)}) {
+    page_record p = full_record();
+    p.request = request;
+    p.body = html_body(20'000);
+    page_record packed = p;
+    compress_body(packed);
+    ASSERT_EQ(packed.codec, body_codec::lz4);
+    EXPECT_EQ(packed.body_size, 20'000u);
+    EXPECT_LT(packed.body.size(), 20'000u / 2);
+    const std::string bytes = encode(packed);
+    EXPECT_EQ(bytes[0], 3);
+    EXPECT_LT(bytes.size(), encode(p).size() / 2);
+    auto r = decode(bytes);
+    ASSERT_TRUE(r.ok()) << r.message();
+    expect_same(*r, p);
+    EXPECT_EQ(r->request, request);
+    EXPECT_EQ(r->codec, body_codec::none);
+    EXPECT_EQ(encode_parts(packed).body, packed.body);  // the writer's pieces carry the block
+  }
+}
+
+TEST(page_codec, compress_body_leaves_small_incompressible_and_compressed_bodies) {
+  page_record small = full_record();
+  small.body = html_body(255);
+  compress_body(small);
+  EXPECT_EQ(small.codec, body_codec::none);
+  EXPECT_EQ(small.body, html_body(255));
+  EXPECT_EQ(encode(small)[0], 1);
+
+  page_record noise = full_record();
+  noise.body = random_bytes(10'000);
+  compress_body(noise);
+  EXPECT_EQ(noise.codec, body_codec::none);
+  EXPECT_EQ(noise.body, random_bytes(10'000));
+
+  page_record twice = full_record();
+  twice.body = html_body(5'000);
+  compress_body(twice);
+  const std::string once = twice.body;
+  compress_body(twice);
+  EXPECT_EQ(twice.body, once);
+  EXPECT_EQ(twice.body_size, 5'000u);
+}
+
+TEST(page_codec, decode_rejects_truncated_compressed_record) {
+  page_record p = full_record();
+  p.body = html_body(3'000);
+  compress_body(p);
+  const std::string bytes = encode(p);
+  for (std::size_t n = 1; n < bytes.size(); ++n) {
+    auto r = decode(std::string_view(bytes).substr(0, n));
+    ASSERT_FALSE(r.ok()) << "prefix of " << n << " bytes decoded";
+    EXPECT_NE(r.message().find("truncated"), std::string::npos) << r.message();
+  }
+}
+
+// Bytes of a version 3 record up to its body field, for hand-made body fields.
+std::string compressed_prefix() {
+  std::string bytes = encode(page_record{});  // ends with the empty body's length
+  bytes.pop_back();
+  bytes[0] = 3;
+  return bytes;
+}
+
+TEST(page_codec, decode_rejects_unknown_body_codec) {
+  std::string bytes = compressed_prefix();
+  bytes += std::string("\x02\x05\x05", 3) + "hello" + std::string("\0", 1);
+  auto r = decode(bytes);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.message().find("unknown body codec 2"), std::string::npos) << r.message();
+}
+
+TEST(page_codec, decode_rejects_stated_size_beyond_what_lz4_can_expand_to) {
+  // 1 GiB stated for a 4-byte block: refused before anything is allocated.
+  std::string bytes = compressed_prefix();
+  bytes += std::string("\x01\x80\x80\x80\x80\x04\x04", 7) + "abcd" + std::string("\0", 1);
+  auto r = decode(bytes);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.message().find("more than its 4-byte LZ4 block can hold"), std::string::npos) << r.message();
+}
+
+TEST(page_codec, decode_rejects_corrupt_lz4_block_and_wrong_stated_size) {
+  page_record p = full_record();
+  p.body = html_body(4'000);
+  compress_body(p);
+  ASSERT_EQ(p.codec, body_codec::lz4);
+  page_record shorter = p;
+  shorter.body_size = 3'999;  // the block decodes to more than stated
+  auto r = decode(encode(shorter));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.message().find("corrupt LZ4 block"), std::string::npos) << r.message();
+  page_record longer = p;
+  longer.body_size = 4'001;  // to less
+  r = decode(encode(longer));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.message().find("corrupt LZ4 block"), std::string::npos) << r.message();
+  page_record garbled = p;
+  for (std::size_t i = 0; i < garbled.body.size(); i += 7) garbled.body[i] = static_cast<char>(0xff);
+  r = decode(encode(garbled));
+  EXPECT_FALSE(r.ok() && r->body == html_body(4'000));
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <random>
 
 namespace crawld::storage {
 namespace {
@@ -87,7 +88,7 @@ TEST(store, creates_store_with_all_column_families) {
     auto s = open_ok(dir);
     ASSERT_TRUE(s);
     EXPECT_EQ(s->dir(), dir);
-    EXPECT_EQ(s->get_meta("format_version"), std::optional<std::string>("1"));
+    EXPECT_EQ(s->get_meta("format_version"), std::to_string(storage::format_version));
     const auto created = s->get_meta("created_at");
     ASSERT_TRUE(created);
     EXPECT_GT(std::stoll(*created), 1'600'000'000'000LL);
@@ -100,7 +101,7 @@ TEST(store, creates_store_in_empty_existing_directory) {
   temp_dir tmp;
   auto s = open_ok(tmp.path());
   ASSERT_TRUE(s);
-  EXPECT_EQ(s->get_meta("format_version"), std::optional<std::string>("1"));
+  EXPECT_EQ(s->get_meta("format_version"), std::to_string(storage::format_version));
 }
 
 TEST(store, reopen_keeps_pages) {
@@ -252,7 +253,7 @@ TEST(store, read_only_open_beside_writer_sees_synced_pages) {
   auto st = reader->stats();
   ASSERT_TRUE(st.ok()) << st.message();
   EXPECT_EQ(st->pages, 2u);
-  EXPECT_EQ(reader->get_meta("format_version"), std::optional<std::string>("1"));
+  EXPECT_EQ(reader->get_meta("format_version"), std::to_string(storage::format_version));
 
   auto refused = reader->put_pages({make_page("http://a.test/c")});
   ASSERT_FALSE(refused.ok());
@@ -282,12 +283,41 @@ TEST(store, refuses_newer_format_version) {
   {
     auto s = open_ok(tmp.path());
     ASSERT_TRUE(s);
-    ASSERT_TRUE(s->put_meta("format_version", "2").ok());
+    ASSERT_TRUE(s->put_meta("format_version", "3").ok());
   }
   const std::string expected = "cannot open store '" + tmp.path() +
-                               "': store format 2 is newer than this crawld supports (1)";
+                               "': store format 3 is newer than this crawld supports (2)";
   EXPECT_EQ(open_error(tmp.path()), expected);
   EXPECT_EQ(open_error(tmp.path(), reader_opts()), expected);
+}
+
+// A format-1 store (plain bodies) stays readable; a writer marks it format 2 before it can add
+// compressed records, so a format-1 crawld refuses the store instead of failing on pages.
+TEST(store, read_write_open_raises_an_older_format_and_read_only_open_leaves_it) {
+  temp_dir tmp;
+  std::mt19937 rng(7);
+  std::string random_bytes(4096, '\0');
+  for (char& c : random_bytes) c = static_cast<char>(rng());
+  {
+    auto s = open_ok(tmp.path());
+    ASSERT_TRUE(s);
+    auto old = make_page("http://a.test/old");
+    old.body = random_bytes;  // LZ4 cannot shrink it: stored as a version 1 record, as format 1 did
+    ASSERT_TRUE(s->put_pages({old}).ok());
+    ASSERT_TRUE(s->put_meta("format_version", "1").ok());
+  }
+  {
+    auto reader = open_ok(tmp.path(), reader_opts());
+    ASSERT_TRUE(reader);
+    EXPECT_EQ(reader->get_meta("format_version"), std::optional<std::string>("1"));
+  }
+  auto s = open_ok(tmp.path());
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->get_meta("format_version"), std::to_string(storage::format_version));
+  auto page = s->get_page("http://a.test/old");
+  ASSERT_TRUE(page.ok()) << page.message();
+  ASSERT_TRUE(page->has_value());
+  EXPECT_EQ((*page)->body, random_bytes);
 }
 
 TEST(store, refuses_garbled_format_version) {
