@@ -9,7 +9,7 @@
 ///               an in-memory Bloom filter of fixed size (`bloom_urls` x 10 bits, 7 hashes; filled
 ///               from `seen` at open) answers "new" for most new URLs without touching RocksDB;
 ///               a "maybe" goes to a fixed-size cache of keys known to be seen (128-bit
-///               fingerprints, direct-mapped, `seen_cache_slots` x 16 bytes: a link to a page already
+///               fingerprints, 4-way set-associative, `seen_cache_slots` x 16 bytes: a link to a page already
 ///               seen, the common case, is answered without a Get), then to the URLs added since
 ///               the last commit, then a RocksDB Get. Past `bloom_urls` URLs the filter's false
 ///               positives grow (more Gets), never its memory.
@@ -125,6 +125,8 @@ class frontier {
   std::uint64_t admitted(const std::string& host) const;
   /// URLs ever admitted (the seen-set's size).
   std::uint64_t known_total() const { return known_; }
+  /// RocksDB Gets on `seen` so far: "maybe" answers that neither cache could settle.
+  std::uint64_t seen_lookups() const { return seen_lookups_; }
   /// URLs popped and finished ever, counted by `count_taken` (max_pages across resumes).
   std::uint64_t taken() const { return taken_; }
   void count_taken(std::int64_t delta);
@@ -163,11 +165,12 @@ class frontier {
   bool bloom_maybe(const fingerprint& h) const;
   void bloom_add(const fingerprint& h);
   result<bool> known(const std::string& key, const fingerprint& h);  // h = url_hashes(key)
+  std::size_t seen_set(const fingerprint& h) const;  // index of the first slot of h's set
   bool cached_seen(const fingerprint& h) const;
   void cache_seen(const fingerprint& h);
   void uncache_seen(const fingerprint& h);
   std::uint64_t pending_total_ = 0;
-  std::uint64_t known_ = 0, taken_ = 0;
+  std::uint64_t known_ = 0, taken_ = 0, seen_lookups_ = 0;
   bool counters_dirty_ = false;
 };
 
