@@ -1,4 +1,5 @@
 #include "parse/url.hpp"
+#include "parse/url_resolver.hpp"
 
 #include <idn2.h>
 
@@ -904,6 +905,22 @@ std::optional<url> parse_url(std::string_view input, const url* base) {
   std::optional<record> b;
   if (base) b = from_url(*base);
   auto r = basic_parse(preprocess(input), b ? &*b : nullptr);
+  if (!r) return std::nullopt;
+  return to_url(std::move(*r));
+}
+
+struct url_resolver::prepared {
+  record base;
+};
+
+url_resolver::url_resolver(const url& base)
+    : base_(std::make_unique<const prepared>(prepared{from_url(base)})) {}
+url_resolver::~url_resolver() = default;
+url_resolver::url_resolver(url_resolver&&) noexcept = default;
+url_resolver& url_resolver::operator=(url_resolver&&) noexcept = default;
+
+std::optional<url> url_resolver::resolve(std::string_view input) const {
+  auto r = basic_parse(preprocess(input), &base_->base);
   if (!r) return std::nullopt;
   return to_url(std::move(*r));
 }

@@ -3,6 +3,7 @@
 #include <random>
 
 #include "parse/url.hpp"
+#include "parse/url_resolver.hpp"
 #include "tests/parse/url_fields.hpp"
 
 namespace crawld::parse {
@@ -259,6 +260,35 @@ TEST(url, normalized_drops_the_fragment_and_the_default_port) {
   EXPECT_FALSE(n.has_fragment);
   EXPECT_EQ(n.fragment, "");
   EXPECT_EQ(n.href(), "http://h/~/x?~");
+}
+
+TEST(url, resolver_gives_what_parse_url_with_the_base_gives) {
+  std::mt19937 rng(4242);
+  int resolved = 0;
+  for (const char* b : tricky_bases) {
+    const url base = *parse_url(b);
+    const url_resolver r(base);
+    for (const char* in : tricky_relative) {
+      auto want = parse_url(in, &base);
+      auto got = r.resolve(in);
+      ASSERT_EQ(got.has_value(), want.has_value()) << "input: " << in << " base: " << b;
+      if (want) {
+        EXPECT_EQ(tests::url_difference(*got, *want), "") << in << " base: " << b;
+      }
+      resolved += want.has_value();
+    }
+    for (int i = 0; i < 2000; ++i) {
+      const std::string in = random_input(rng);
+      auto want = parse_url(in, &base);
+      auto got = r.resolve(in);
+      ASSERT_EQ(got.has_value(), want.has_value()) << "input: " << in << " base: " << b;
+      if (want) {
+        ASSERT_EQ(tests::url_difference(*got, *want), "") << in << " base: " << b;
+      }
+      resolved += want.has_value();
+    }
+  }
+  EXPECT_GT(resolved, 5000);
 }
 
 }  // namespace
