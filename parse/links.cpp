@@ -307,8 +307,12 @@ page_links resolve_links(raw_links raw, const url& page_url) {
       out.skipped.push_back({std::move(href), skip_reason::unsupported_scheme});
       continue;
     }
-    std::string n = normalize(*u);
-    if (seen.insert(n).second) out.follow.push_back(std::move(n));
+    url n = normalized(std::move(*u));
+    std::string key = n.href();
+    if (seen.insert(key).second) {
+      out.follow.push_back(std::move(key));
+      out.follow_urls.push_back(std::move(n));
+    }
   }
   return out;
 }
