@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <optional>
 
 #include "actors/messages.hpp"
 #include "parse/link_scan.hpp"
@@ -70,24 +71,31 @@ caf::behavior parser(caf::stateful_actor<parser_state>* self, parser_config cfg,
 
       std::vector<url_task> links;
       std::map<std::string, std::uint64_t> rejected;
-      auto consider = [&](const std::string& target, int depth, std::vector<std::string> chain,
-                          task_kind kind, std::string request = {}) {
-        auto u = parse::parse_url(target);
-        if (!u) {
-          ++rejected["bad_url"];
-          return;
+      // `parsed`: `target` already parsed (a page's links: page_links::follow_urls), else null.
+      auto consider = [&](std::string target, const parse::url* parsed, int depth,
+                          std::vector<std::string> chain, task_kind kind,
+                          std::string request = {}) {
+        std::optional<parse::url> own;
+        if (!parsed) {
+          own = parse::parse_url(target);
+          if (!own) {
+            ++rejected["bad_url"];
+            return;
+          }
+          parsed = &*own;
         }
-        auto verdict = st.cfg.scope->check(*u, depth);
+        const parse::url& u = *parsed;
+        auto verdict = st.cfg.scope->check(u, depth);
         if (verdict != parse::scope_verdict::in_scope) {
           ++rejected[parse::to_string(verdict)];
           return;
         }
-        auto trap = parse::check_trap(*u, target, st.cfg.traps);
+        auto trap = parse::check_trap(u, target, st.cfg.traps);
         if (trap != parse::trap_verdict::ok) {
           ++rejected[parse::to_string(trap)];
           return;
         }
-        links.push_back(url_task{target, u->host_key(), depth, std::move(chain),
+        links.push_back(url_task{std::move(target), u.host_key(), depth, std::move(chain),
                                  static_cast<std::uint8_t>(kind), 0});
         links.back().request = std::move(request);
       };
@@ -108,7 +116,8 @@ caf::behavior parser(caf::stateful_actor<parser_state>* self, parser_config cfg,
           const bool keep = !p.task.request.empty() &&
                             (sc == 307 || sc == 308 ||
                              ((sc == 301 || sc == 302) && request_method(p.task.request) != "POST"));
-          consider(p.redirect_to, p.task.depth, std::move(chain), kind, keep ? p.task.request : std::string());
+          consider(p.redirect_to, nullptr, p.task.depth, std::move(chain), kind,
+                   keep ? p.task.request : std::string());
         }
       } else if (o == fetch::outcome::ok && kind == task_kind::sitemap) {
         if (auto sm = parse::parse_sitemap(p.resp.body)) {
@@ -116,8 +125,9 @@ caf::behavior parser(caf::stateful_actor<parser_state>* self, parser_config cfg,
           rec.outlinks = static_cast<std::uint32_t>(sm->urls.size());
           if (sm->invalid > 0)
             rejected["bad_url"] += sm->invalid;
-          for (const auto& l : sm->urls)
-            consider(l, index ? p.task.depth : p.task.depth + 1, {}, index ? task_kind::sitemap : task_kind::page);
+          for (auto& l : sm->urls)
+            consider(std::move(l), nullptr, index ? p.task.depth : p.task.depth + 1, {},
+                     index ? task_kind::sitemap : task_kind::page);
         } else {
           done.event.detail = sm.message();
         }
@@ -133,8 +143,9 @@ caf::behavior parser(caf::stateful_actor<parser_state>* self, parser_config cfg,
             rec.canonical = *pl.canonical;
           for (const auto& s : pl.skipped)
             ++rejected[parse::to_string(s.reason)];
-          for (const auto& l : pl.follow)
-            consider(l, p.task.depth + 1, {}, task_kind::page);
+          for (std::size_t i = 0; i < pl.follow.size(); ++i)
+            consider(std::move(pl.follow[i]), &pl.follow_urls[i], p.task.depth + 1, {},
+                     task_kind::page);
         }
       }
       if (o == fetch::outcome::ok || o == fetch::outcome::too_large) {

@@ -513,7 +513,7 @@ links_comparison links_agree(std::string_view html, const url& page_url) {
     r.agree = false;
     r.difference = std::move(what);
   };
-  if (fast->follow != ref.follow) {
+  if (fast->follow != ref.follow || fast->follow_urls != ref.follow_urls) {
     differ("follow: fast " + show(fast->follow) + " gumbo " + show(ref.follow));
   } else if (fast->skipped.size() != ref.skipped.size()) {
     differ("skipped: fast " + std::to_string(fast->skipped.size()) + " gumbo " +

@@ -54,7 +54,7 @@ link_scan_counts link_scan_stats();
 /// The differential check of the fast path against gumbo on one document.
 struct links_comparison {
   bool unsure = false;     ///< the fast path declined (agree stays true: gumbo would be used)
-  bool agree = true;       ///< same page_links (follow, skipped, canonical, base, meta flags)
+  bool agree = true;       ///< same page_links, every field
   std::string difference;  ///< when !agree: the first difference, one line
 };
 /// Runs both paths on `html` fetched from `page_url` and compares their results. For tests and

@@ -1,6 +1,7 @@
 #include "parse/links.hpp"
 
 #include "parse/html_scan.hpp"
+#include "parse/url_resolver.hpp"
 
 #include <gumbo.h>
 
@@ -279,9 +280,10 @@ page_links resolve_links(raw_links raw, const url& page_url) {
     if (b && !b->opaque_path) base = std::move(*b);
   }
   out.base = normalize(base);
+  const url_resolver resolver(base);
 
   if (raw.canonical_href) {
-    auto c = parse_url(*raw.canonical_href, &base);
+    auto c = resolver.resolve(*raw.canonical_href);
     if (c && followable(*c)) out.canonical = normalize(*c);
   }
 
@@ -296,7 +298,7 @@ page_links resolve_links(raw_links raw, const url& page_url) {
       out.skipped.push_back({std::move(href), skip_reason::nofollow});
       continue;
     }
-    auto u = parse_url(href, &base);
+    auto u = resolver.resolve(href);
     if (!u) {
       out.skipped.push_back({std::move(href), skip_reason::bad_url});
       continue;
@@ -305,8 +307,12 @@ page_links resolve_links(raw_links raw, const url& page_url) {
       out.skipped.push_back({std::move(href), skip_reason::unsupported_scheme});
       continue;
     }
-    std::string n = normalize(*u);
-    if (seen.insert(n).second) out.follow.push_back(std::move(n));
+    url n = normalized(std::move(*u));
+    std::string key = n.href();
+    if (seen.insert(key).second) {
+      out.follow.push_back(std::move(key));
+      out.follow_urls.push_back(std::move(n));
+    }
   }
   return out;
 }

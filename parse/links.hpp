@@ -29,6 +29,9 @@ struct skipped_link {
 struct page_links {
   /// Normalized absolute http(s) URLs to follow, in document order, without duplicates.
   std::vector<std::string> follow;
+  /// `follow` parsed, index for index: `follow_urls[i]` is exactly `*parse_url(follow[i])`
+  /// (`normalized` of the resolved link), so callers need not parse the strings again.
+  std::vector<url> follow_urls;
   /// Links not followed and why, in document order.
   std::vector<skipped_link> skipped;
   /// Normalized target of the first `<link rel=canonical href>`, if any and valid.

@@ -1,4 +1,5 @@
 #include "parse/url.hpp"
+#include "parse/url_resolver.hpp"
 
 #include <idn2.h>
 
@@ -892,6 +893,14 @@ std::string url::request_target() const {
   return t;
 }
 
+bool operator==(const url& a, const url& b) {
+  return a.scheme == b.scheme && a.username == b.username && a.password == b.password &&
+         a.host == b.host && a.has_host == b.has_host && a.port == b.port && a.path == b.path &&
+         a.opaque_path == b.opaque_path && a.has_query == b.has_query && a.query == b.query &&
+         a.has_fragment == b.has_fragment && a.fragment == b.fragment;
+}
+bool operator!=(const url& a, const url& b) { return !(a == b); }
+
 std::optional<url> parse_url(std::string_view input, const url* base) {
   std::optional<record> b;
   if (base) b = from_url(*base);
@@ -900,8 +909,23 @@ std::optional<url> parse_url(std::string_view input, const url* base) {
   return to_url(std::move(*r));
 }
 
-std::string normalize(const url& u) {
-  url n = u;
+struct url_resolver::prepared {
+  record base;
+};
+
+url_resolver::url_resolver(const url& base)
+    : base_(std::make_unique<const prepared>(prepared{from_url(base)})) {}
+url_resolver::~url_resolver() = default;
+url_resolver::url_resolver(url_resolver&&) noexcept = default;
+url_resolver& url_resolver::operator=(url_resolver&&) noexcept = default;
+
+std::optional<url> url_resolver::resolve(std::string_view input) const {
+  auto r = basic_parse(preprocess(input), &base_->base);
+  if (!r) return std::nullopt;
+  return to_url(std::move(*r));
+}
+
+url normalized(url n) {
   for (char& c : n.scheme) c = to_lower(c);
   for (char& c : n.host) c = to_lower(c);
   if (n.port == default_port(n.scheme)) n.port = -1;
@@ -937,8 +961,10 @@ std::string normalize(const url& u) {
     n.path = normalize_escapes(n.path);
   }
   if (n.has_query) n.query = normalize_escapes(n.query);
-  return serialize(n, false);
+  return n;
 }
+
+std::string normalize(const url& u) { return serialize(normalized(u), false); }
 
 std::optional<std::string> normalize(std::string_view input) {
   auto u = parse_url(input);

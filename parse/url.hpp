@@ -39,6 +39,10 @@ struct url {
   std::string request_target() const;
 };
 
+/// Field by field.
+bool operator==(const url& a, const url& b);
+bool operator!=(const url& a, const url& b);
+
 /// Parses `input` (leading/trailing C0 control or space trimmed, tab/newline removed) against
 /// `base` when given. Returns nullopt where the standard says failure.
 std::optional<url> parse_url(std::string_view input, const url* base = nullptr);
@@ -47,7 +51,11 @@ std::optional<url> parse_url(std::string_view input, const url* base = nullptr);
 /// dropped, fragment dropped, dot segments removed, percent-encoded unreserved characters
 /// (ALPHA / DIGIT / "-" / "." / "_" / "~") decoded and remaining percent-escapes upper-cased in
 /// path and query (file: paths are only upper-cased); query order kept; an empty path of a special
-/// URL becomes "/". Idempotent: normalizing the result gives it back.
+/// URL becomes "/". For `u` from parse_url, `parse_url(normalize(u))` is exactly `normalized(u)`
+/// (so a normalized link need not be parsed again), and `normalized(u).href() == normalize(u)`.
+url normalized(url u);
+
+/// `normalized(u).href()`: the dedup key. Idempotent: normalizing the result gives it back.
 std::string normalize(const url& u);
 
 /// Convenience: parse (absolute) and normalize in one step; nullopt if `input` is not a URL.

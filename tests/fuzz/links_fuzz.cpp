@@ -1,7 +1,8 @@
 // Link extraction: the gumbo path (parse/links.hpp), and the fast path (parse/link_scan.hpp)
 // differentially against it. Input: "PAGE_URL\nHTML" (no newline, or an
 // unparsable first line: the whole input is HTML of http://fuzz.example/dir/page.html).
-// Checks: every followed link is an absolute http(s) URL in normalized form, without duplicates.
+// Checks: every followed link is an absolute http(s) URL in normalized form, without duplicates,
+// and its follow_urls entry is what parsing it gives.
 // Any disagreement of the fast path with gumbo (when the fast path is sure) is a finding.
 #include <cstdint>
 #include <set>
@@ -18,10 +19,15 @@ static void check_links(std::string_view html, const parse::url& page) {
   if (auto cmp = parse::links_agree(html, page); !cmp.agree)
     crawld::fuzz::fail("fast path disagrees with gumbo", cmp.difference);
   std::set<std::string> seen;
-  for (const auto& l : links.follow) {
+  if (links.follow_urls.size() != links.follow.size())
+    crawld::fuzz::fail("follow_urls not parallel to follow");
+  for (std::size_t i = 0; i < links.follow.size(); ++i) {
+    const std::string& l = links.follow[i];
     if (!seen.insert(l).second) crawld::fuzz::fail("duplicate followed link", l);
     auto n = parse::normalize(std::string_view(l));
     if (!n || *n != l) crawld::fuzz::fail("followed link not normalized", l);
+    if (*parse::parse_url(l) != links.follow_urls[i])
+      crawld::fuzz::fail("follow_urls entry is not the parsed link", l);
     if (l.rfind("http://", 0) != 0 && l.rfind("https://", 0) != 0)
       crawld::fuzz::fail("followed link not http(s)", l);
   }

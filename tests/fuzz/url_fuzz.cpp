@@ -1,6 +1,7 @@
 // URL parse/resolve/normalize. Input: "BASE\nINPUT" (no newline: INPUT alone, no base).
 // Checks the contract of parse/url.hpp that normalize is idempotent: the normalized form of a
-// parsed URL parses again, and normalizing it gives it back.
+// parsed URL parses again, and normalizing it gives it back; and that parsing it gives exactly the
+// normalized struct (what lets followed links skip a second parse).
 #include <cstdint>
 #include <string>
 
@@ -27,5 +28,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto again = parse::normalize(std::string_view(n));
   if (!again) crawld::fuzz::fail("normalized URL does not parse", n);
   if (*again != n) crawld::fuzz::fail("normalize is not idempotent", n + " -> " + *again);
+  const parse::url s = parse::normalized(*u);
+  if (s.href() != n) crawld::fuzz::fail("normalized(u).href() is not normalize(u)", n);
+  if (*parse::parse_url(n) != s) crawld::fuzz::fail("normalized struct is not the re-parse", n);
   return 0;
 }

@@ -187,7 +187,9 @@ TEST(link_scan_differential, numeric_references_decode_as_gumbo_does) {
 
 // ---- differential: every testsite page ----
 
-TEST(link_scan_differential, every_testsite_page_agrees_without_fallback) {
+/// Calls `f(page_url, html)` for every HTML page of a two-host testsite; returns the page count.
+template <class F>
+int for_each_testsite_page(F f) {
   testsite::site_options o;
   o.hosts = 2;
   o.pages = 300;
@@ -206,15 +208,45 @@ TEST(link_scan_differential, every_testsite_page_agrees_without_fallback) {
       auto r = s.serve(h, t);
       if (r.status != 200 || r.content_type.find("html") == std::string::npos) continue;
       auto base = parse_url(s.origin(h) + t);
-      ASSERT_TRUE(base);
-      auto cmp = links_agree(r.body, *base);
-      EXPECT_FALSE(cmp.unsure) << s.origin(h) << t;
-      EXPECT_TRUE(cmp.agree) << s.origin(h) << t << ": " << cmp.difference;
+      EXPECT_TRUE(base) << s.origin(h) << t;
+      if (!base) continue;
+      f(*base, r.body);
       ++pages;
     }
   }
+  return pages;
+}
+
+TEST(link_scan_differential, every_testsite_page_agrees_without_fallback) {
+  int pages = for_each_testsite_page([](const url& base, const std::string& html) {
+    auto cmp = links_agree(html, base);
+    EXPECT_FALSE(cmp.unsure) << base.href();
+    EXPECT_TRUE(cmp.agree) << base.href() << ": " << cmp.difference;
+  });
   std::printf("testsite pages compared: %d\n", pages);
   EXPECT_GT(pages, 1200);
+}
+
+// The parser actor scope-checks follow_urls[i] and stores follow[i]: they must be the same URL.
+void expect_follow_urls_parse_the_follow_strings(const page_links& l, const std::string& where) {
+  ASSERT_EQ(l.follow_urls.size(), l.follow.size()) << where;
+  for (std::size_t i = 0; i < l.follow.size(); ++i) {
+    auto u = parse_url(l.follow[i]);
+    ASSERT_TRUE(u) << where << ": " << l.follow[i];
+    EXPECT_TRUE(l.follow_urls[i] == *u) << where << ": " << l.follow[i] << " vs "
+                                        << l.follow_urls[i].href();
+  }
+}
+
+TEST(link_scan_differential, follow_urls_are_the_parsed_follow_strings_on_every_testsite_page) {
+  std::size_t links = 0;
+  int pages = for_each_testsite_page([&](const url& base, const std::string& html) {
+    auto l = extract_links_fast(html, base);
+    expect_follow_urls_parse_the_follow_strings(l, base.href());
+    links += l.follow.size();
+  });
+  EXPECT_GT(pages, 1200);
+  EXPECT_GT(links, 5000u);
 }
 
 // ---- differential: python3-doc, a committed sample and (when installed) all of it ----
@@ -242,6 +274,22 @@ int compare_tree(const std::filesystem::path& root, int& unsure, int stride = 1)
     ++pages;
   }
   return pages;
+}
+
+TEST(link_scan_differential, follow_urls_are_the_parsed_follow_strings_on_python3_doc_sample) {
+  const std::filesystem::path root = std::filesystem::path(CRAWLD_TEST_DATA) / "python3-doc";
+  std::size_t links = 0;
+  for (const auto& e : std::filesystem::directory_iterator(root)) {
+    if (e.path().extension() != ".html") continue;
+    const std::string html = read_file(e.path());
+    auto base = parse_url("http://docs.example/3/" + e.path().filename().string());
+    ASSERT_TRUE(base);
+    auto fast = extract_links_fast(html, *base);
+    expect_follow_urls_parse_the_follow_strings(fast, e.path().string());
+    expect_follow_urls_parse_the_follow_strings(extract_links(html, *base), e.path().string());
+    links += fast.follow.size();
+  }
+  EXPECT_GT(links, 200u);
 }
 
 TEST(link_scan_differential, python3_doc_sample_agrees_without_fallback) {

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "parse/links.hpp"
+#include "tests/parse/url_fields.hpp"
 
 namespace crawld::parse {
 namespace {
@@ -221,6 +222,27 @@ TEST(links, skip_reason_names) {
   EXPECT_STREQ(to_string(skip_reason::meta_nofollow), "meta_nofollow");
   EXPECT_STREQ(to_string(skip_reason::bad_url), "bad_url");
   EXPECT_STREQ(to_string(skip_reason::unsupported_scheme), "unsupported_scheme");
+}
+
+// The parsed links the parser actor scope- and trap-checks are the strings it stores, parsed:
+// one entry per followed string (duplicates dropped together), field for field.
+TEST(links, follow_urls_are_the_parsed_follow_strings) {
+  auto l = extract(R"(<base href="/b/./c/../">
+      <a href="x/./y/../z?q=%7e#frag">1</a><a href="%2e%2E/up">2</a><a href="/%41%2d%5f%zz">3</a>
+      <a href="HTTP://Other.EXAMPLE:80/p?a=1&amp;b=%2f">4</a><a href="https://h:443">5</a>
+      <a href="http://[2001:DB8::1]:8080/v6">6</a><a href="//M&#xfc;nchen.de/m">7</a>
+      <a href="http://0x7f.1/ip">8</a><a href="?only-query">9</a><a href="#only-fragment">10</a>
+      <a href="x/z?q=~">dup of 1</a><a href="mailto:a@b">skipped</a><a href="http://">bad</a>
+      <a href="http://h/a b/%c3%a9?x y">11</a><a href="http://u:p@h/cred">12</a>)");
+  ASSERT_EQ(l.follow_urls.size(), l.follow.size());
+  EXPECT_EQ(l.follow.size(), 12u);
+  EXPECT_EQ(l.skipped.size(), 2u);
+  for (std::size_t i = 0; i < l.follow.size(); ++i) {
+    auto u = parse_url(l.follow[i]);
+    ASSERT_TRUE(u) << l.follow[i];
+    EXPECT_EQ(tests::url_difference(l.follow_urls[i], *u), "") << l.follow[i];
+    EXPECT_EQ(l.follow_urls[i].href(), l.follow[i]);
+  }
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 
 #include "parse/url.hpp"
 #include "parse/utf8.hpp"
+#include "tests/parse/url_fields.hpp"
 
 namespace {
 
@@ -321,6 +322,28 @@ TEST(url_conformance, href_reparses_and_normalize_is_idempotent) {
     auto n2 = crawld::parse::normalize(n);
     ASSERT_TRUE(n2) << n;
     EXPECT_EQ(*n2, n) << "input: " << t.get("input")->str;
+  }
+  EXPECT_GT(checked, 500);
+}
+
+// Every URL the suite parses: the normalized struct is exactly what parsing the normalized string
+// gives, so a followed link's parsed form can be used without parsing it again.
+TEST(url_conformance, normalized_struct_matches_reparse_of_normalize) {
+  json root = json_reader(read_file(CRAWLD_TEST_DATA "/urltestdata.json")).parse();
+  int checked = 0;
+  for (const json& t : root.arr) {
+    if (t.k != json::kind::object) continue;
+    const json* base_j = t.get("base");
+    std::optional<crawld::parse::url> base;
+    if (base_j && base_j->k == json::kind::string) {
+      base = crawld::parse::parse_url(base_j->str);
+      if (!base) continue;
+    }
+    auto u = crawld::parse::parse_url(t.get("input")->str, base ? &*base : nullptr);
+    if (!u) continue;
+    ++checked;
+    EXPECT_EQ(crawld::parse::tests::normalized_reparse_difference(*u), "")
+        << "input: " << t.get("input")->str;
   }
   EXPECT_GT(checked, 500);
 }

@@ -3,6 +3,8 @@
 #include <random>
 
 #include "parse/url.hpp"
+#include "parse/url_resolver.hpp"
+#include "tests/parse/url_fields.hpp"
 
 namespace crawld::parse {
 namespace {
@@ -137,24 +139,29 @@ TEST(url, base_with_opaque_path_accepts_only_fragments) {
   EXPECT_EQ(resolve("y", "mailto:a@b"), "<failure>");
 }
 
-// Random inputs built from URL-significant pieces: parsing never crashes, and whatever parses
-// serializes to an href that re-parses to itself.
-TEST(url, random_inputs_parse_safely_and_round_trip) {
+// Random inputs built from URL-significant pieces.
+std::string random_input(std::mt19937& rng) {
   static const char* pieces[] = {
       "http:", "https:", "file:", "sc:", "mailto:", "/", "//", "\\", ".", "..", "%2e", "%",
       "%41", "?", "#", "@", ":", "[", "]", "::1", "1.2.3.4", "0x7f", "a", "B", "C|", "x:y",
       " ", "\t", "\n", "\x01", "\x7f", "\xc3\xa9", "\xff", "\xe2\x98\x83", "xn--", "80",
       "99999", "'", "\"", "<", ">", "^", "|", "{", "}", "`", "\0"};
+  std::string in;
+  int n = static_cast<int>(rng() % 12);
+  for (int k = 0; k < n; ++k) {
+    const char* p = pieces[rng() % (sizeof(pieces) / sizeof(pieces[0]))];
+    in += (p[0] == '\0') ? std::string(1, '\0') : std::string(p);
+  }
+  return in;
+}
+
+// Parsing never crashes, and whatever parses serializes to an href that re-parses to itself.
+TEST(url, random_inputs_parse_safely_and_round_trip) {
   std::mt19937 rng(12345);
   const url base = *parse_url("http://user:pw@base.example:8080/a/b/c?q#f");
   int parsed = 0;
   for (int i = 0; i < 20000; ++i) {
-    std::string in;
-    int n = static_cast<int>(rng() % 12);
-    for (int k = 0; k < n; ++k) {
-      const char* p = pieces[rng() % (sizeof(pieces) / sizeof(pieces[0]))];
-      in += (p[0] == '\0') ? std::string(1, '\0') : std::string(p);
-    }
+    const std::string in = random_input(rng);
     for (const url* b : {static_cast<const url*>(nullptr), &base}) {
       auto u = parse_url(in, b);
       if (!u) continue;
@@ -167,6 +174,121 @@ TEST(url, random_inputs_parse_safely_and_round_trip) {
     }
   }
   EXPECT_GT(parsed, 10000);
+}
+
+// Inputs where normalization has work to do: dot segments (also percent-encoded), escapes of
+// unreserved characters (decoded) and of others (upper-cased), default ports, IPv4/IPv6 forms,
+// IDNA, empty paths, queries, fragments, userinfo, file: drive letters, non-special and opaque
+// paths; absolute and relative to several bases.
+const char* const tricky_urls[] = {
+    "http://h/a/./b/../c/%2e%2E/d", "http://h/%2e", "http://h/a/%2e%2e", "http://h/.%2E/x",
+    "http://h/%2e%2e%2e/x", "http://h/a%2eb", "http://h/%2E%2e/", "http://h/a/b/..", "http://h/a/.",
+    "http://h/%7Euser/%2f/%41%2d%5F", "http://h/x%a%41%%62z", "http://h/100%25%41",
+    "http://h/%25%32%65", "http://h/%2e%41/", "http://h/%zz%4", "http://h/a%2F..%2Fb",
+    "HTTP://WWW.Example.COM:80/a#frag", "https://h:443/", "https://h:8443/", "ws://h:80/",
+    "wss://h:443", "ftp://h:21/x", "http://h:0080/", "http://h:/", "http://[::1]:80/",
+    "http://[2001:DB8::0:1]/a", "http://[::ffff:1.2.3.4]/", "http://[0:0:0:0:0:0:0:0]/",
+    "http://0x7f.1/", "http://127.1/", "http://0300.0250.1/", "http://4294967295/",
+    "http://%41.com/", "http://m%C3%BCnchen.de/", "http://m\xc3\xbcnchen.de/",
+    "http://xn--mnchen-3ya.de/", "http://XN--MNCHEN-3YA.de/", "http://fa\xc3\x9f.de/",
+    "http://\xef\xbc\x91\xef\xbc\x8e" "2.3.4/", "http://\xef\xbc\xa1.com/", "http://example.com./",
+    "http://h", "http://h?x", "http://h/?", "http://h/#", "http://h?#", "http://h/p?a=%7e&b=%2f%3d#f",
+    "http://h/p?%41%a%42", "http://h/p?q='x'&r=%27", "http://h/p?a b", "http://h/p#a b%41",
+    "http://user:p%40ss@h/", "http://:pw@h/", "http://user@h/", "http://us%7Eer:%7e@h/",
+    "http://h/a b", "http://h/\xc3\xa9%c3%a9", "http://h\\a\\b", "http://h/a\tb\nc",
+    "  http://h/x  ", "file:///%41|/%7e", "file:///C|/x", "file:///c:/../x", "file://localhost/x",
+    "file:///a/../../x", "file:////x", "file://host/share/%7e", "file:/x", "file:x",
+    "mailto:Someone@Example.com?subject=%7e", "mailto:a%41b%2e", "sc:a b ?q", "sc:a #f",
+    "sc://H%41st/p", "sc://h", "sc://", "sc:/.//x", "sc:/a/../..//x", "sc://h:0/",
+    "sc://h/%2e/x", "sc://u@h", "javascript:void(0)", "data:text/html,%3Ch1%3E",
+    "urn:isbn:123", "blob:http://h/x", "non-spec:/.//", "web+demo:/.//not-a-host/",
+};
+const char* const tricky_relative[] = {
+    "../x", "./%2e/y", "?q", "#f", "", "//other.example:80/x", "/%2e%2e/z", "..%2f", "%2e%2e/a",
+    "%2E", "..", "/", "//", "\\x", "C|/x", "/C:/y", "?%7e#%7e", "a?b#c", "//[::1]/", "x%2e",
+    "http:x", "https:x", "file:x", "sc:x",
+};
+const char* const tricky_bases[] = {
+    "http://user:pw@base.example:8080/a/b/c?q#f", "https://h/", "http://h/%7Ea/b",
+    "file:///C:/dir/f", "file://host/d/", "sc://h/a/b", "sc:/a/b", "sc:opaque",
+};
+
+TEST(url, normalized_struct_matches_reparse_of_normalize) {
+  using tests::normalized_reparse_difference;
+  int checked = 0;
+  for (const char* in : tricky_urls) {
+    auto u = parse_url(in);
+    ASSERT_TRUE(u) << in;
+    EXPECT_EQ(normalized_reparse_difference(*u), "") << "input: " << in;
+    ++checked;
+  }
+  for (const char* b : tricky_bases) {
+    auto base = parse_url(b);
+    ASSERT_TRUE(base) << b;
+    for (const char* in : tricky_relative) {
+      auto u = parse_url(in, &*base);
+      if (!u) continue;
+      EXPECT_EQ(normalized_reparse_difference(*u), "") << "input: " << in << " base: " << b;
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 200);
+}
+
+TEST(url, normalized_struct_matches_reparse_of_normalize_on_random_inputs) {
+  std::mt19937 rng(777);
+  const url base = *parse_url("http://user:pw@base.example:8080/a/b/c?q#f");
+  int checked = 0;
+  for (int i = 0; i < 20000; ++i) {
+    const std::string in = random_input(rng);
+    for (const url* b : {static_cast<const url*>(nullptr), &base}) {
+      auto u = parse_url(in, b);
+      if (!u) continue;
+      ASSERT_EQ(tests::normalized_reparse_difference(*u), "") << "input: " << in;
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 10000);
+}
+
+TEST(url, normalized_drops_the_fragment_and_the_default_port) {
+  url n = normalized(*parse_url("HTTP://H:80/%7e/./x?%7e#frag"));
+  EXPECT_EQ(n.scheme, "http");
+  EXPECT_EQ(n.port, -1);
+  EXPECT_EQ(n.path, "/~/x");
+  EXPECT_EQ(n.query, "~");
+  EXPECT_FALSE(n.has_fragment);
+  EXPECT_EQ(n.fragment, "");
+  EXPECT_EQ(n.href(), "http://h/~/x?~");
+}
+
+TEST(url, resolver_gives_what_parse_url_with_the_base_gives) {
+  std::mt19937 rng(4242);
+  int resolved = 0;
+  for (const char* b : tricky_bases) {
+    const url base = *parse_url(b);
+    const url_resolver r(base);
+    for (const char* in : tricky_relative) {
+      auto want = parse_url(in, &base);
+      auto got = r.resolve(in);
+      ASSERT_EQ(got.has_value(), want.has_value()) << "input: " << in << " base: " << b;
+      if (want) {
+        EXPECT_EQ(tests::url_difference(*got, *want), "") << in << " base: " << b;
+      }
+      resolved += want.has_value();
+    }
+    for (int i = 0; i < 2000; ++i) {
+      const std::string in = random_input(rng);
+      auto want = parse_url(in, &base);
+      auto got = r.resolve(in);
+      ASSERT_EQ(got.has_value(), want.has_value()) << "input: " << in << " base: " << b;
+      if (want) {
+        ASSERT_EQ(tests::url_difference(*got, *want), "") << in << " base: " << b;
+      }
+      resolved += want.has_value();
+    }
+  }
+  EXPECT_GT(resolved, 5000);
 }
 
 }  // namespace
