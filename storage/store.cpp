@@ -6,6 +6,7 @@
 #include <rocksdb/env.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
@@ -13,6 +14,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstdarg>
+#include <cstring>
 #include <exception>
 #include <filesystem>
 #include <system_error>
@@ -88,6 +90,21 @@ rocksdb::CompressionType fast_compression() {
   return lz4 ? rocksdb::kLZ4Compression : rocksdb::kNoCompression;
 }
 
+/// The host part of a `frontier` key (host_key '\0' seq), NUL included. Used only as the memtable's
+/// insert-hint prefix: a batch's inserts for one host land next to each other (new URLs at the
+/// end of the host's range), so the skiplist starts from the last insert of that host instead of
+/// its top level.
+class frontier_host_prefix : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "crawld.frontier_host_prefix"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    const void* nul = std::memchr(key.data(), '\0', key.size());
+    const std::size_t n = nul ? static_cast<std::size_t>(static_cast<const char*>(nul) - key.data()) + 1 : key.size();
+    return rocksdb::Slice(key.data(), n);
+  }
+  bool InDomain(const rocksdb::Slice&) const override { return true; }
+};
+
 rocksdb::ColumnFamilyOptions make_cf_options(const std::string& name,
                                              const std::shared_ptr<rocksdb::Cache>& cache) {
   rocksdb::ColumnFamilyOptions o;
@@ -103,6 +120,8 @@ rocksdb::ColumnFamilyOptions make_cf_options(const std::string& name,
     o.write_buffer_size = name == "pages" ? 16u << 20 : 4u << 20;
     o.compression = fast_compression();
     t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    if (name == "frontier")
+      o.memtable_insert_with_hint_prefix_extractor = std::make_shared<frontier_host_prefix>();
     if (name == "pages") {
       t.block_size = 16u << 10;
       // Bodies go to blob files; compactions then move only keys and small blob references
