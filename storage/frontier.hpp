@@ -6,7 +6,8 @@
 /// - `seen`:     request key -> "" for every request ever admitted (the seen-set). The key is the
 ///               normalized URL for a plain GET, and request_key(url, request) (storage/page.hpp)
 ///               for a seed request with a method and body, so those are deduplicated apart. In front of it
-///               an in-memory Bloom filter of fixed size (`bloom_urls` x 10 bits, 7 hashes; filled
+///               an in-memory blocked Bloom filter of fixed size (`bloom_urls` x 10 bits, 7 hashes in
+///               one 512-bit block per key; filled
 ///               from `seen` at open) answers "new" for most new URLs without touching RocksDB;
 ///               a "maybe" goes to a fixed-size cache of keys known to be seen (128-bit
 ///               fingerprints, 4-way set-associative, `seen_cache_slots` x 16 bytes: a link to a page already
@@ -159,7 +160,10 @@ class frontier {
   std::unique_ptr<rocksdb::WriteBatch> batch_;
   std::size_t batch_ops_ = 0;
   std::unordered_set<std::string> batch_seen_;  // URLs admitted since the last commit
-  std::vector<std::uint64_t> bloom_;            // seen-set filter, fixed size
+  struct alignas(64) bloom_block {  // one cache line: all of a key's bits are in one block
+    std::uint64_t w[8];
+  };
+  std::vector<bloom_block> bloom_;              // seen-set filter, fixed size
   using fingerprint = std::pair<std::uint64_t, std::uint64_t>;
   std::vector<fingerprint> seen_cache_;         // fingerprints of keys known seen; {0,0} = empty
   bool bloom_maybe(const fingerprint& h) const;
@@ -172,6 +176,7 @@ class frontier {
   std::uint64_t pending_total_ = 0;
   std::uint64_t known_ = 0, taken_ = 0, seen_lookups_ = 0;
   bool counters_dirty_ = false;
+  std::vector<std::string> dirty_hosts_;  // hosts whose row changed since the last commit
 };
 
 /// Encoding of a frontier value (exposed for tests). decode rejects truncated bytes. Version 1
