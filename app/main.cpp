@@ -9,6 +9,7 @@
 #include "app/export_cmd.hpp"
 #include "app/robots_cmd.hpp"
 #include "app/node.hpp"
+#include "app/sched_policy.hpp"
 #include "app/serve.hpp"
 #include "conf/job_file.hpp"
 #include "conf/seed_request.hpp"
@@ -60,6 +61,7 @@ bool parse_domain_rule(const std::string& text, conf::domain_rule& out) {
 int main(int argc, char** argv) {
   using namespace crawld;
   using namespace crawld::app;
+  use_batch_scheduling();  // before any thread starts: they inherit it
   CLI::App cli{"crawld: a polite, fast web crawler built on actors"};
   cli.set_version_flag("--version", version_text());
   cli.require_subcommand(1);

@@ -1,7 +1,10 @@
 // The crawld binary as a user runs it: exit codes, messages, signals, output.
 #include <gtest/gtest.h>
+#include <sched.h>
 
 #include <filesystem>
+#include <set>
+#include <sstream>
 
 #include "process.hpp"
 #include "storage/store.hpp"
@@ -247,6 +250,54 @@ TEST(cli, run_job_file_crawls_and_check_validates) {
   auto bad = run({"run", d.path() + "/bad.toml"});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_TRUE(contains(bad.err, "bad.toml:2:1: unknown key 'max_dept' in [crawl]; did you mean 'max_depth'?")) << bad.err;
+}
+
+// Scheduling policies (field 41 of /proc/PID/task/TID/stat) of a running crawl's threads.
+std::set<int> thread_policies(pid_t pid) {
+  std::set<int> out;
+  std::error_code ec;
+  for (const auto& t : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+    std::ifstream in(t.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto close = stat.rfind(')');  // the thread name may hold spaces; fields follow its ')'
+    if (close == std::string::npos)
+      continue;
+    std::istringstream fields(stat.substr(close + 2));
+    std::string f;
+    for (int i = 3; i <= 41 && fields >> f; ++i)
+      if (i == 41)
+        out.insert(std::stoi(f));
+  }
+  return out;
+}
+
+std::set<int> policies_of_a_running_crawl(const std::string& seed) {
+  temp_dir d;
+  test::child c({"crawl", seed, "--db", d.path() + "/db", "--concurrency", "2", "--per-host", "1", "-q"});
+  std::set<int> seen;
+  for (int i = 0; i < 100; ++i) {  // the CAF workers, queue and RocksDB threads start at once
+    std::this_thread::sleep_for(20ms);
+    seen = thread_policies(c.pid());
+    std::error_code ec;
+    if (std::distance(std::filesystem::directory_iterator("/proc/" + std::to_string(c.pid()) + "/task", ec),
+                      std::filesystem::directory_iterator()) >= 6)
+      break;
+  }
+  c.signal(SIGTERM);
+  c.wait(20s);
+  return seen;
+}
+
+// Wake-up preemption made every hand-off between a crawl's threads a context switch: crawld
+// runs as SCHED_BATCH (3), every thread of it, unless CRAWLD_SCHED=normal keeps SCHED_OTHER (0).
+TEST(cli, crawl_threads_run_as_sched_batch_unless_told_otherwise) {
+  auto site = start_site(1, 400, 20ms);
+  ASSERT_TRUE(site);
+  EXPECT_EQ(policies_of_a_running_crawl(site->model().origin(0) + "/"), std::set<int>{SCHED_BATCH});
+  setenv("CRAWLD_SCHED", "normal", 1);
+  auto normal = policies_of_a_running_crawl(site->model().origin(0) + "/");
+  unsetenv("CRAWLD_SCHED");
+  EXPECT_EQ(normal, std::set<int>{SCHED_OTHER});
 }
 
 TEST(cli, testsite_port_in_use_is_clear_error) {

@@ -80,6 +80,7 @@ class child {
     return r;
   }
   std::string current_output() const { return slurp(base_ + ".out"); }
+  pid_t pid() const { return pid_; }
 
  private:
   static std::string slurp(const std::string& path) {
