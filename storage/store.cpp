@@ -55,8 +55,9 @@ class null_logger : public rocksdb::Logger {
 //   16 KB blocks for `pages` compress better; point lookups (`seen`, `get_page`) get a
 //   10 bits/key Bloom filter.
 // - `pages` keeps records of 2 KB or more in blob files (RocksDB's integrated BlobDB), bodies
-//   LZ4-compressed before they reach the store (see make_cf_options). Measured on the 16-host synthetic web (bench/run.sh corpus, 55k pages): crawl CPU
-//   -14% to -18%, LZ4 recompression in compactions having been the largest user-space cost.
+//   LZ4-compressed before they reach the store (see make_cf_options). Measured on the 16-host
+//   synthetic web (bench/run.sh corpus, 55k pages): crawl CPU -14% to -18%, LZ4 recompression in
+//   compactions having been the largest user-space cost.
 // - WAL on, no sync per batch: each write reaches the OS, so a process crash loses nothing and
 //   a machine crash loses at most what came after the last `sync()` (fsync of the WAL, called
 //   at checkpoints); the crawl re-fetches those pages. max_total_wal_size 64 MB forces flushes of
