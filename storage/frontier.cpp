@@ -289,12 +289,12 @@ void frontier::uncache_seen(const fingerprint& h) {
 result<bool> frontier::known(const std::string& key) { return known(key, url_hashes(key)); }
 
 result<bool> frontier::known(const std::string& key, const fingerprint& h) {
-  disable_perf_counters();
   if (!bloom_maybe(h))
     return false;
   if (cached_seen(h) || batch_seen_.count(key))
     return true;
   rocksdb::PinnableSlice v;
+  disable_perf_counters();
   ++seen_lookups_;
   auto s = db_->rocks()->Get(rocksdb::ReadOptions(), db_->handle(store::column::seen), key, &v);
   if (s.IsNotFound())

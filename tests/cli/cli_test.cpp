@@ -252,9 +252,9 @@ TEST(cli, run_job_file_crawls_and_check_validates) {
   EXPECT_TRUE(contains(bad.err, "bad.toml:2:1: unknown key 'max_dept' in [crawl]; did you mean 'max_depth'?")) << bad.err;
 }
 
-// Scheduling policies (field 41 of /proc/PID/task/TID/stat) of a running crawl's threads.
-std::set<int> thread_policies(pid_t pid) {
-  std::set<int> out;
+// The scheduling policy (field 41 of /proc/PID/task/TID/stat) of each thread of a process.
+std::vector<int> thread_policies(pid_t pid) {
+  std::vector<int> out;
   std::error_code ec;
   for (const auto& t : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
     std::ifstream in(t.path() / "stat");
@@ -266,7 +266,7 @@ std::set<int> thread_policies(pid_t pid) {
     std::string f;
     for (int i = 3; i <= 41 && fields >> f; ++i)
       if (i == 41)
-        out.insert(std::stoi(f));
+        out.push_back(std::stoi(f));
   }
   return out;
 }
@@ -274,18 +274,14 @@ std::set<int> thread_policies(pid_t pid) {
 std::set<int> policies_of_a_running_crawl(const std::string& seed) {
   temp_dir d;
   test::child c({"crawl", seed, "--db", d.path() + "/db", "--concurrency", "2", "--per-host", "1", "-q"});
-  std::set<int> seen;
-  for (int i = 0; i < 100; ++i) {  // the CAF workers, queue and RocksDB threads start at once
+  std::vector<int> seen;
+  for (int i = 0; i < 100 && seen.size() < 6; ++i) {  // the CAF workers, queue and RocksDB threads start at once
     std::this_thread::sleep_for(20ms);
     seen = thread_policies(c.pid());
-    std::error_code ec;
-    if (std::distance(std::filesystem::directory_iterator("/proc/" + std::to_string(c.pid()) + "/task", ec),
-                      std::filesystem::directory_iterator()) >= 6)
-      break;
   }
   c.signal(SIGTERM);
   c.wait(20s);
-  return seen;
+  return std::set<int>(seen.begin(), seen.end());
 }
 
 // Wake-up preemption made every hand-off between a crawl's threads a context switch: crawld

@@ -299,11 +299,12 @@ TEST(url_conformance, wpt_urltestdata) {
 
 namespace {
 
-// Serialization is stable: every URL the suite parses re-parses to the same href, and
-// normalize() is idempotent on it (the dedup key must not drift between hops).
-TEST(url_conformance, href_reparses_and_normalize_is_idempotent) {
+// Calls fn(url, input) for every input of the suite that parses (against its base, if any);
+// returns how many did.
+template <class F>
+int for_each_suite_url(F&& fn) {
   json root = json_reader(read_file(CRAWLD_TEST_DATA "/urltestdata.json")).parse();
-  int checked = 0;
+  int parsed = 0;
   for (const json& t : root.arr) {
     if (t.k != json::kind::object) continue;
     const json* base_j = t.get("base");
@@ -314,37 +315,33 @@ TEST(url_conformance, href_reparses_and_normalize_is_idempotent) {
     }
     auto u = crawld::parse::parse_url(t.get("input")->str, base ? &*base : nullptr);
     if (!u) continue;
-    ++checked;
-    auto again = crawld::parse::parse_url(u->href());
-    ASSERT_TRUE(again) << u->href();
-    EXPECT_EQ(again->href(), u->href());
-    std::string n = crawld::parse::normalize(*u);
+    ++parsed;
+    fn(*u, t.get("input")->str);
+  }
+  return parsed;
+}
+
+// Serialization is stable: every URL the suite parses re-parses to the same href, and
+// normalize() is idempotent on it (the dedup key must not drift between hops).
+TEST(url_conformance, href_reparses_and_normalize_is_idempotent) {
+  const int checked = for_each_suite_url([](const crawld::parse::url& u, const std::string& input) {
+    auto again = crawld::parse::parse_url(u.href());
+    ASSERT_TRUE(again) << u.href();
+    EXPECT_EQ(again->href(), u.href());
+    std::string n = crawld::parse::normalize(u);
     auto n2 = crawld::parse::normalize(n);
     ASSERT_TRUE(n2) << n;
-    EXPECT_EQ(*n2, n) << "input: " << t.get("input")->str;
-  }
+    EXPECT_EQ(*n2, n) << "input: " << input;
+  });
   EXPECT_GT(checked, 500);
 }
 
 // Every URL the suite parses: the normalized struct is exactly what parsing the normalized string
 // gives, so a followed link's parsed form can be used without parsing it again.
 TEST(url_conformance, normalized_struct_matches_reparse_of_normalize) {
-  json root = json_reader(read_file(CRAWLD_TEST_DATA "/urltestdata.json")).parse();
-  int checked = 0;
-  for (const json& t : root.arr) {
-    if (t.k != json::kind::object) continue;
-    const json* base_j = t.get("base");
-    std::optional<crawld::parse::url> base;
-    if (base_j && base_j->k == json::kind::string) {
-      base = crawld::parse::parse_url(base_j->str);
-      if (!base) continue;
-    }
-    auto u = crawld::parse::parse_url(t.get("input")->str, base ? &*base : nullptr);
-    if (!u) continue;
-    ++checked;
-    EXPECT_EQ(crawld::parse::tests::normalized_reparse_difference(*u), "")
-        << "input: " << t.get("input")->str;
-  }
+  const int checked = for_each_suite_url([](const crawld::parse::url& u, const std::string& input) {
+    EXPECT_EQ(crawld::parse::tests::normalized_reparse_difference(u), "") << "input: " << input;
+  });
   EXPECT_GT(checked, 500);
 }
 
