@@ -21,8 +21,10 @@
 ///               `frontier_known` (URLs ever admitted).
 ///
 /// Memory: per host a window of at most `window` entries is held; the rest stay on disk and are
-/// read back in batches when the window runs dry. Per host a few counters are kept for every
-/// host that was ever admitted a URL in this process or has entries on disk.
+/// read back in batches when the window runs dry. Entries admitted since the last commit that did
+/// not fit a window are also kept (as staged) until that commit, so a window refills from them
+/// without writing the batch first (at most `batch_ops` / 2 entries). Per host a few counters are
+/// kept for every host that was ever admitted a URL in this process or has entries on disk.
 ///
 /// Durability: writes go to a pending WriteBatch, written by `commit` (WAL on, not fsynced). A
 /// finished URL's page record, the admission of its outlinks (seen + frontier puts) and its own
@@ -133,6 +135,8 @@ class frontier {
   void count_taken(std::int64_t delta);
   /// Entries in memory windows (for tests and the RSS benchmark).
   std::size_t in_memory() const;
+  /// Batches written so far (`commit`s that had something to write, whoever called them).
+  std::uint64_t writes() const { return writes_; }
   /// Bytes held in memory by the seen-set filter and the per-host windows (estimated).
   std::uint64_t memory_bytes() const;
   /// The store it writes to (the cluster's forward log shares it).
@@ -145,13 +149,15 @@ class frontier {
     std::deque<frontier_entry> window;
     std::uint64_t next_seq = 1;   // seq given to the next add
     std::uint64_t read_seq = 1;   // disk entries at or after this seq are not in the window
-    std::uint64_t on_disk = 0;    // entries not in the window
+    std::uint64_t on_disk = 0;    // entries not in the window (committed, or staged)
+    std::deque<frontier_entry> staged;  // the uncommitted part of on_disk, in seq order
     std::uint64_t admitted = 0;
     bool dirty = false;           // hosts row to write at the next commit
   };
 
   frontier() = default;
   result<void> refill(const std::string& key, host_state& h);
+  result<void> refill_committed(const std::string& key, host_state& h);
   result<void> maybe_commit();
 
   std::shared_ptr<store> db_;
@@ -174,7 +180,7 @@ class frontier {
   void cache_seen(const fingerprint& h);
   void uncache_seen(const fingerprint& h);
   std::uint64_t pending_total_ = 0;
-  std::uint64_t known_ = 0, taken_ = 0, seen_lookups_ = 0;
+  std::uint64_t known_ = 0, taken_ = 0, seen_lookups_ = 0, writes_ = 0;
   bool counters_dirty_ = false;
   std::vector<std::string> dirty_hosts_;  // hosts whose row changed since the last commit
 };

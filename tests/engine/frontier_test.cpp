@@ -73,6 +73,46 @@ TEST(frontier, each_host_comes_back_fifo_across_window_refills_with_bounded_memo
   EXPECT_EQ(popped[5].chain, entry("http://b:80", 15).chain);
 }
 
+// A window refills from entries admitted since the last commit without writing the batch (the
+// queue actor's hand-outs must not wait for a RocksDB write), in FIFO order across the committed
+// and the staged part; a crash before the commit then loses exactly the uncommitted admissions.
+TEST(frontier, window_refills_from_uncommitted_admissions_without_a_write) {
+  test::temp_dir dir;
+  storage::frontier_config cfg;
+  cfg.window = 4;
+  cfg.batch_ops = 1000;
+  std::vector<std::string> want;
+  {
+    auto f = frontier::open(open_store(dir / "db"), cfg);
+    ASSERT_TRUE(f.ok()) << f.message();
+    for (int i = 0; i < 10; ++i) {
+      want.push_back(entry("http://a:80", i).url);
+      ASSERT_TRUE(*(*f)->add(entry("http://a:80", i)));
+    }
+    EXPECT_EQ((*f)->writes(), 0u);
+    std::vector<std::string> got;
+    for (int i = 0; i < 6; ++i)  // the window's 4, then a refill from the staged ones
+      got.push_back((**(*f)->pop("http://a:80")).url);
+    EXPECT_EQ((*f)->writes(), 0u) << "a refill wrote the pending batch";
+    ASSERT_TRUE((*f)->commit());  // entries 0-9 on disk; 6-9 not yet popped (2 in the window)
+    for (int i = 10; i < 20; ++i) {
+      want.push_back(entry("http://a:80", i).url);
+      ASSERT_TRUE(*(*f)->add(entry("http://a:80", i)));
+    }
+    // Committed entries 8-9 come from disk, then 10-19 from memory.
+    auto rest = pop_all(**f, "http://a:80");
+    got.insert(got.end(), rest.begin(), rest.end());
+    EXPECT_EQ(got, want);
+    EXPECT_EQ((*f)->writes(), 1u);
+    EXPECT_EQ((*f)->pending_total(), 0u);
+    EXPECT_EQ((*f)->pending("http://a:80"), 0u);
+  }
+  // Reopened: nothing was finished, so all 20 are pending again, in order, once each.
+  auto f = frontier::open(open_store(dir / "db"), cfg);
+  ASSERT_TRUE(f.ok()) << f.message();
+  EXPECT_EQ(pop_all(**f, "http://a:80"), want);
+}
+
 TEST(frontier, known_urls_are_not_admitted_twice_even_before_a_commit) {
   test::temp_dir dir;
   auto f = frontier::open(open_store(dir / "db"));
