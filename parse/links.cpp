@@ -283,11 +283,13 @@ page_links resolve_links(raw_links raw, const url& page_url) {
   const url_resolver resolver(base);
 
   if (raw.canonical_href) {
-    auto c = resolver.resolve(*raw.canonical_href);
-    if (c && followable(*c)) out.canonical = normalize(*c);
+    auto c = resolver.resolve_normalized(*raw.canonical_href);
+    if (c && followable(*c)) out.canonical = c->href();
   }
 
   std::unordered_set<std::string> seen;
+  out.follow.reserve(raw.anchors.size());
+  out.follow_urls.reserve(raw.anchors.size());
   for (raw_link& a : raw.anchors) {
     std::string href = std::move(a.href);
     if (out.meta_nofollow) {
@@ -298,20 +300,19 @@ page_links resolve_links(raw_links raw, const url& page_url) {
       out.skipped.push_back({std::move(href), skip_reason::nofollow});
       continue;
     }
-    auto u = resolver.resolve(href);
-    if (!u) {
+    auto n = resolver.resolve_normalized(href);
+    if (!n) {
       out.skipped.push_back({std::move(href), skip_reason::bad_url});
       continue;
     }
-    if (!followable(*u)) {
+    if (!followable(*n)) {
       out.skipped.push_back({std::move(href), skip_reason::unsupported_scheme});
       continue;
     }
-    url n = normalized(std::move(*u));
-    std::string key = n.href();
+    std::string key = n->href();
     if (seen.insert(key).second) {
       out.follow.push_back(std::move(key));
-      out.follow_urls.push_back(std::move(n));
+      out.follow_urls.push_back(std::move(*n));
     }
   }
   return out;

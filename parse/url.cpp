@@ -909,12 +909,147 @@ std::optional<url> parse_url(std::string_view input, const url* base) {
   return to_url(std::move(*r));
 }
 
+namespace {
+
+// Characters that parsing leaves as they are in a special URL's path and query: never
+// percent-encoded there, never trimmed or removed by preprocessing, not '\\' (a slash in special
+// URLs) and not '#' (the fragment is cut off first). '%' is kept too (normalization then decodes
+// or upper-cases the escapes).
+bool plain_char(char c) {
+  switch (c) {
+    case '-': case '.': case '_': case '~': case '!': case '$': case '&': case '(': case ')':
+    case '*': case '+': case ',': case ';': case '=': case ':': case '@': case '/': case '?':
+    case '%':
+      return true;
+    default:
+      return is_alpha(c) || is_digit(c);
+  }
+}
+
+// The value of at most 9 ASCII digits.
+int decimal(std::string_view digits) {
+  int v = 0;
+  for (char c : digits) v = v * 10 + (c - '0');
+  return v;
+}
+
+// A host name the host parser returns unchanged: lower-case ASCII letters, digits and '-' in
+// non-empty labels, no "xn--" label (IDNA), and not ending in a number unless it is a canonical
+// dotted-decimal IPv4 address (four labels 0-255 without leading zeros).
+bool plain_host(std::string_view h) {
+  if (h.empty()) return false;
+  std::string_view last;
+  bool all_digit_labels = true;
+  int labels = 0;
+  for (size_t i = 0;;) {
+    const size_t dot = h.find('.', i);
+    const std::string_view label = h.substr(i, dot == std::string_view::npos ? std::string_view::npos : dot - i);
+    if (label.empty() || label.substr(0, 4) == "xn--") return false;
+    bool digits = true;
+    for (char c : label) {
+      if (!((c >= 'a' && c <= 'z') || is_digit(c) || c == '-')) return false;
+      digits = digits && is_digit(c);
+    }
+    if (digits && (label.size() > 3 || (label.size() > 1 && label[0] == '0') || decimal(label) > 255))
+      digits = false;  // not a canonical octet
+    all_digit_labels = all_digit_labels && digits;
+    ++labels;
+    last = label;
+    if (dot == std::string_view::npos) break;
+    i = dot + 1;
+  }
+  if (!is_digit(last[0])) return true;  // a name: the last label cannot be a number
+  return labels == 4 && all_digit_labels;
+}
+
+// "host[:port]" of a special URL whose host is plain; sets host and port (-1: none or default).
+bool plain_authority(std::string_view a, url& u) {
+  const size_t colon = a.find(':');
+  if (!plain_host(a.substr(0, colon))) return false;
+  u.host = std::string(a.substr(0, colon));
+  u.port = -1;
+  if (colon == std::string_view::npos) return true;
+  std::string_view digits = a.substr(colon + 1);
+  for (char c : digits)
+    if (!is_digit(c)) return false;
+  while (digits.size() > 1 && digits[0] == '0') digits.remove_prefix(1);
+  if (digits.empty()) return true;  // "host:" has no port
+  if (digits.size() > 5) return false;
+  const int port = decimal(digits);
+  if (port > 65535) return false;  // a parse failure: left to the full parser to say so
+  if (port != default_port(u.scheme)) u.port = port;
+  return true;
+}
+
+// The path state over `p` (segments separated by '/') appended to `path` ("/a/b" form), each
+// segment as normalization leaves it.
+void append_plain_path(std::string& path, std::string_view p) {
+  for (size_t i = 0;;) {
+    const size_t slash = p.find('/', i);
+    const bool last = slash == std::string_view::npos;
+    const std::string_view seg = p.substr(i, last ? std::string_view::npos : slash - i);
+    if (is_double_dot(seg)) {
+      path.erase(std::min(path.size(), path.rfind('/')));
+      if (last) path += '/';
+    } else if (is_single_dot(seg)) {
+      if (last) path += '/';
+    } else {
+      path += '/';
+      if (seg.find('%') == std::string_view::npos)
+        path += seg;
+      else
+        path += normalize_escapes(seg, true);
+    }
+    if (last) return;
+    i = slash + 1;
+  }
+}
+
+std::string plain_query(std::string_view q) {
+  return q.find('%') == std::string_view::npos ? std::string(q) : normalize_escapes(q, true);
+}
+
+bool plain_url_text(std::string_view s) {
+  for (char c : s)
+    if (!plain_char(c)) return false;
+  return true;
+}
+
+bool has_dot_segment(std::string_view path) {
+  for (size_t i = 0; i < path.size();) {
+    size_t end = path.find('/', i + 1);
+    if (end == std::string_view::npos) end = path.size();
+    const std::string_view seg = path.substr(i + 1, end - i - 1);
+    if (is_single_dot(seg) || is_double_dot(seg)) return true;
+    i = end;
+  }
+  return false;
+}
+
+}  // namespace
+
 struct url_resolver::prepared {
   record base;
+  bool plain = false;  // resolve_plain applies: http(s), a plain host, no userinfo, plain path/query
+  url b;               // normalized(base), when plain
+  std::string dir;     // its path without the last segment: where relative paths start
 };
 
-url_resolver::url_resolver(const url& base)
-    : base_(std::make_unique<const prepared>(prepared{from_url(base)})) {}
+url_resolver::url_resolver(const url& base) {
+  auto p = std::make_unique<prepared>();
+  p->base = from_url(base);
+  p->plain = (base.scheme == "http" || base.scheme == "https") && base.has_host &&
+             base.username.empty() && base.password.empty() && !base.opaque_path &&
+             !base.path.empty() && base.path[0] == '/' && plain_host(base.host) &&
+             base.port != default_port(base.scheme) && plain_url_text(base.path) &&
+             !has_dot_segment(base.path) &&
+             (!base.has_query || plain_url_text(base.query));
+  if (p->plain) {
+    p->b = normalized(base);  // segment by segment, as normalizing a resolved reference does
+    p->dir = p->b.path.substr(0, p->b.path.rfind('/'));
+  }
+  base_ = std::move(p);
+}
 url_resolver::~url_resolver() = default;
 url_resolver::url_resolver(url_resolver&&) noexcept = default;
 url_resolver& url_resolver::operator=(url_resolver&&) noexcept = default;
@@ -923,6 +1058,58 @@ std::optional<url> url_resolver::resolve(std::string_view input) const {
   auto r = basic_parse(preprocess(input), &base_->base);
   if (!r) return std::nullopt;
   return to_url(std::move(*r));
+}
+
+std::optional<url> url_resolver::resolve_plain(std::string_view input) const {
+  const prepared& pb = *base_;
+  if (!pb.plain) return std::nullopt;
+  const std::string_view s = input.substr(0, input.find('#'));  // the fragment is dropped
+  if (!plain_url_text(s)) return std::nullopt;
+  url u;
+  u.has_host = true;
+  std::string_view rest;  // path and query of the reference
+  const bool http = iequals(s.substr(0, 7), "http://"), https = iequals(s.substr(0, 8), "https://");
+  if (http || https || s.substr(0, 2) == "//") {
+    u.scheme = http ? "http" : https ? "https" : pb.b.scheme;
+    const size_t start = http ? 7 : https ? 8 : 2;
+    size_t end = s.find_first_of("/?", start);
+    if (end == std::string_view::npos) end = s.size();
+    if (!plain_authority(s.substr(start, end - start), u)) return std::nullopt;
+    rest = s.substr(end);
+    if (!rest.empty() && rest[0] == '/') rest.remove_prefix(1);  // the path start state's '/'
+  } else {
+    u.scheme = pb.b.scheme;
+    u.host = pb.b.host;
+    u.port = pb.b.port;
+    if (s.empty() || s[0] == '?') {  // the base's path, and its query unless there is one here
+      u.path = pb.b.path;
+      u.has_query = s.empty() ? pb.b.has_query : true;
+      u.query = s.empty() ? pb.b.query : plain_query(s.substr(1));
+      return u;
+    }
+    const size_t first = s.find_first_of(":/?");
+    if (first != std::string_view::npos && s[first] == ':') return std::nullopt;  // maybe a scheme
+    if (s[0] == '/') {
+      rest = s.substr(1);
+    } else {
+      u.path = pb.dir;
+      rest = s;
+    }
+  }
+  const size_t q = rest.find('?');
+  append_plain_path(u.path, rest.substr(0, q));
+  if (q != std::string_view::npos) {
+    u.has_query = true;
+    u.query = plain_query(rest.substr(q + 1));
+  }
+  return u;
+}
+
+std::optional<url> url_resolver::resolve_normalized(std::string_view input) const {
+  if (auto u = resolve_plain(input)) return u;
+  auto u = resolve(input);
+  if (!u) return std::nullopt;
+  return normalized(std::move(*u));
 }
 
 url normalized(url n) {

@@ -1,11 +1,13 @@
 // URL parse/resolve/normalize. Input: "BASE\nINPUT" (no newline: INPUT alone, no base).
 // Checks the contract of parse/url.hpp that normalize is idempotent: the normalized form of a
 // parsed URL parses again, and normalizing it gives it back; and that parsing it gives exactly the
-// normalized struct (what lets followed links skip a second parse).
+// normalized struct (what lets followed links skip a second parse); and that the resolver's fast
+// path for plain references gives exactly the full parse, normalized.
 #include <cstdint>
 #include <string>
 
 #include "parse/url.hpp"
+#include "parse/url_resolver.hpp"
 #include "tests/fuzz/fuzz_util.hpp"
 
 using namespace crawld;
@@ -20,6 +22,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     input = rest;
   }
   auto u = parse::parse_url(input, base ? &*base : nullptr);
+  if (base) {
+    const parse::url_resolver r(*base);
+    auto fast = r.resolve_plain(input);
+    if (fast && !u) crawld::fuzz::fail("the fast path resolved a non-URL", std::string(input));
+    if (fast && *fast != parse::normalized(*u))
+      crawld::fuzz::fail("the fast path differs from the full parse", fast->href() + " vs " + u->href());
+    auto n = r.resolve_normalized(input);
+    if (n.has_value() != u.has_value() || (n && *n != parse::normalized(*u)))
+      crawld::fuzz::fail("resolve_normalized differs from the full parse", std::string(input));
+  }
   if (!u) return 0;
   (void)u->host_key();
   (void)u->request_target();

@@ -292,5 +292,69 @@ TEST(url, resolver_gives_what_parse_url_with_the_base_gives) {
   EXPECT_GT(resolved, 5000);
 }
 
+// The resolver's fast path for plain references must give exactly what the full parse and
+// normalization give; whatever it declines goes the full way, and resolve_normalized agrees too.
+std::string plain_random_input(std::mt19937& rng) {
+  static const char* pieces[] = {
+      "a", "b", "Z", "0", "1", "255", "256", "01", "-", ".", "..", "/", "//", "?", "#", "=", "&",
+      ":", "@", "~", "!", "_", "h", "x.y", "127.0.0.1", "1.2.3", "0x7f", "http://", "https://",
+      "http:", "//", "xn--a", "8090", ":80", ":443", ":0080", ":65536", ":", "%41", "%2e", " ",
+      "\t", "\\", "'", "\"", "^", "|", "{", "}", "<", "\xc3\xa9", "A.B", "p.html", "?q=1&a=2"};
+  std::string in;
+  const int n = static_cast<int>(rng() % 10);
+  for (int k = 0; k < n; ++k) in += pieces[rng() % (sizeof(pieces) / sizeof(pieces[0]))];
+  return in;
+}
+
+TEST(url, resolver_plain_path_gives_the_normalized_full_parse) {
+  const char* const plain_bases[] = {
+      "http://h/", "http://127.0.0.17:8090/s11/p1419.html", "https://a.example/dir/sub/?q=1",
+      "http://h:8080/a//b/c", "http://h/a/b/", "https://x-1.y/p?", "http://h/%7Ea/%2f/b?%7e"};
+  const char* const other_bases[] = {
+      "http://user:pw@base.example:8080/a/b/c?q#f", "http://h/a|b/c", "sc://h/a/b",
+      "file:///C:/dir/f", "http://[::1]/x", "http://xn--mnchen-3ya.de/", "http://h/it's/x"};
+  // The shapes links on real pages have: all must take the fast path from a plain base.
+  const char* const common[] = {
+      "", "#top", "p.html", "./p.html", "../s8/p1016.html", "../../../x", "/", "/a/b.html",
+      "/a/./b/../c", "?q=1&a=2", "?", "a/b/", "a/..", "a/.", "..", ".", "//127.0.0.19:8090/s8/p4.html",
+      "//h", "http://127.0.0.17:8090/s14/p270.html", "https://h:443/x?y#z", "http://h:0080/",
+      "http://h:/", "http://h:0/", "http://h?x", "http://a.b.c/d//e", "p.html?a=/b?c#d",
+      "HTTP://127.0.0.17:8090/s1/p2.html", "/s3/%70%31%7e%2F.html", "%2e%2E/x", "a/%2e", "?%7e%zz"};
+  auto check = [](const url& base, const url_resolver& r, const std::string& in) -> int {
+    std::optional<url> want = parse_url(in, &base);
+    if (want) want = normalized(std::move(*want));
+    auto fast = r.resolve_plain(in);
+    if (fast) {
+      EXPECT_TRUE(want) << "fast path accepted a non-URL: '" << in << "' base " << base.href();
+      if (want) {
+        EXPECT_EQ(tests::url_difference(*fast, *want), "") << "'" << in << "' base " << base.href();
+      }
+    }
+    auto got = r.resolve_normalized(in);
+    EXPECT_EQ(got.has_value(), want.has_value()) << "'" << in << "' base " << base.href();
+    if (got && want) {
+      EXPECT_EQ(tests::url_difference(*got, *want), "") << "'" << in << "' base " << base.href();
+    }
+    return fast ? 1 : 0;
+  };
+  std::mt19937 rng(2026);
+  int fast = 0, total = 0;
+  for (const char* b : plain_bases) {
+    const url base = *parse_url(b);
+    const url_resolver r(base);
+    for (const char* in : common)
+      EXPECT_EQ(check(base, r, in), 1) << "'" << in << "' base " << b << " took the full parse";
+    for (const char* in : tricky_relative) check(base, r, in);
+    for (int i = 0; i < 20000; ++i, ++total) fast += check(base, r, plain_random_input(rng));
+  }
+  EXPECT_GT(fast, total / 10) << "the random inputs hardly exercise the fast path";
+  for (const char* b : other_bases) {
+    const url base = *parse_url(b);
+    const url_resolver r(base);
+    for (const char* in : common) EXPECT_EQ(check(base, r, in), 0) << "'" << in << "' base " << b;
+    for (int i = 0; i < 2000; ++i) check(base, r, plain_random_input(rng));
+  }
+}
+
 }  // namespace
 }  // namespace crawld::parse
