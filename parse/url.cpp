@@ -901,14 +901,6 @@ bool operator==(const url& a, const url& b) {
 }
 bool operator!=(const url& a, const url& b) { return !(a == b); }
 
-std::optional<url> parse_url(std::string_view input, const url* base) {
-  std::optional<record> b;
-  if (base) b = from_url(*base);
-  auto r = basic_parse(preprocess(input), b ? &*b : nullptr);
-  if (!r) return std::nullopt;
-  return to_url(std::move(*r));
-}
-
 namespace {
 
 // Characters that parsing leaves as they are in a special URL's path and query: never
@@ -1009,6 +1001,16 @@ std::string plain_query(std::string_view q) {
   return q.find('%') == std::string_view::npos ? std::string(q) : normalize_escapes(q, true);
 }
 
+// The path (appended to u.path) and query of a plain reference's "path[?query]".
+void plain_path_and_query(url& u, std::string_view rest) {
+  const size_t q = rest.find('?');
+  append_plain_path(u.path, rest.substr(0, q));
+  if (q != std::string_view::npos) {
+    u.has_query = true;
+    u.query = plain_query(rest.substr(q + 1));
+  }
+}
+
 bool plain_url_text(std::string_view s) {
   for (char c : s)
     if (!plain_char(c)) return false;
@@ -1026,7 +1028,39 @@ bool has_dot_segment(std::string_view path) {
   return false;
 }
 
+// "http(s)://authority[/path][?query]" (the scheme in any case) or, when `inherited` is given,
+// "//authority..." with that scheme: u gets scheme, host, port and path/query as the parser
+// and normalization leave them. False when `s` is not such a URL with a plain authority.
+bool plain_authority_url(std::string_view s, const std::string* inherited, url& u) {
+  const bool http = iequals(s.substr(0, 7), "http://"), https = iequals(s.substr(0, 8), "https://");
+  if (!http && !https && !(inherited && s.substr(0, 2) == "//")) return false;
+  u.scheme = http ? "http" : https ? "https" : *inherited;
+  u.has_host = true;
+  const size_t start = http ? 7 : https ? 8 : 2;
+  size_t end = s.find_first_of("/?", start);
+  if (end == std::string_view::npos) end = s.size();
+  if (!plain_authority(s.substr(start, end - start), u)) return false;
+  std::string_view rest = s.substr(end);
+  if (!rest.empty() && rest[0] == '/') rest.remove_prefix(1);  // the path start state's '/'
+  plain_path_and_query(u, rest);
+  return true;
+}
+
 }  // namespace
+
+std::optional<url> parse_url(std::string_view input, const url* base) {
+  // An absolute http(s) URL of plain characters without escapes or fragment: what the parser
+  // would give is its normalized form, which the plain path builds directly.
+  if (!base && input.find_first_of("%#") == std::string_view::npos && plain_url_text(input)) {
+    url u;
+    if (plain_authority_url(input, nullptr, u)) return u;
+  }
+  std::optional<record> b;
+  if (base) b = from_url(*base);
+  auto r = basic_parse(preprocess(input), b ? &*b : nullptr);
+  if (!r) return std::nullopt;
+  return to_url(std::move(*r));
+}
 
 struct url_resolver::prepared {
   record base;
@@ -1066,41 +1100,27 @@ std::optional<url> url_resolver::resolve_plain(std::string_view input) const {
   const std::string_view s = input.substr(0, input.find('#'));  // the fragment is dropped
   if (!plain_url_text(s)) return std::nullopt;
   url u;
-  u.has_host = true;
-  std::string_view rest;  // path and query of the reference
-  const bool http = iequals(s.substr(0, 7), "http://"), https = iequals(s.substr(0, 8), "https://");
-  if (http || https || s.substr(0, 2) == "//") {
-    u.scheme = http ? "http" : https ? "https" : pb.b.scheme;
-    const size_t start = http ? 7 : https ? 8 : 2;
-    size_t end = s.find_first_of("/?", start);
-    if (end == std::string_view::npos) end = s.size();
-    if (!plain_authority(s.substr(start, end - start), u)) return std::nullopt;
-    rest = s.substr(end);
-    if (!rest.empty() && rest[0] == '/') rest.remove_prefix(1);  // the path start state's '/'
-  } else {
-    u.scheme = pb.b.scheme;
-    u.host = pb.b.host;
-    u.port = pb.b.port;
-    if (s.empty() || s[0] == '?') {  // the base's path, and its query unless there is one here
-      u.path = pb.b.path;
-      u.has_query = s.empty() ? pb.b.has_query : true;
-      u.query = s.empty() ? pb.b.query : plain_query(s.substr(1));
-      return u;
-    }
-    const size_t first = s.find_first_of(":/?");
-    if (first != std::string_view::npos && s[first] == ':') return std::nullopt;  // maybe a scheme
-    if (s[0] == '/') {
-      rest = s.substr(1);
-    } else {
-      u.path = pb.dir;
-      rest = s;
-    }
+  if (s.substr(0, 2) == "//" || (!s.empty() && is_alpha(s[0]) && s.find(':') != std::string_view::npos)) {
+    if (!plain_authority_url(s, &pb.b.scheme, u)) return std::nullopt;
+    return u;
   }
-  const size_t q = rest.find('?');
-  append_plain_path(u.path, rest.substr(0, q));
-  if (q != std::string_view::npos) {
-    u.has_query = true;
-    u.query = plain_query(rest.substr(q + 1));
+  u.scheme = pb.b.scheme;
+  u.has_host = true;
+  u.host = pb.b.host;
+  u.port = pb.b.port;
+  if (s.empty() || s[0] == '?') {  // the base's path, and its query unless there is one here
+    u.path = pb.b.path;
+    u.has_query = s.empty() ? pb.b.has_query : true;
+    u.query = s.empty() ? pb.b.query : plain_query(s.substr(1));
+    return u;
+  }
+  const size_t first = s.find_first_of(":/?");
+  if (first != std::string_view::npos && s[first] == ':') return std::nullopt;  // maybe a scheme
+  if (s[0] == '/') {
+    plain_path_and_query(u, s.substr(1));
+  } else {
+    u.path = pb.dir;
+    plain_path_and_query(u, s);
   }
   return u;
 }

@@ -32,6 +32,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (n.has_value() != u.has_value() || (n && *n != parse::normalized(*u)))
       crawld::fuzz::fail("resolve_normalized differs from the full parse", std::string(input));
   }
+  if (u && !base && (u->scheme == "http" || u->scheme == "https")) {
+    static const parse::url other = *parse::parse_url("sc://other/");  // takes the full parser
+    auto full = parse::parse_url(input, &other);
+    if (!full || *full != *u) crawld::fuzz::fail("plain absolute parse differs from the full parse", std::string(input));
+  }
   if (!u) return 0;
   (void)u->host_key();
   (void)u->request_target();

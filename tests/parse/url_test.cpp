@@ -356,5 +356,24 @@ TEST(url, resolver_plain_path_gives_the_normalized_full_parse) {
   }
 }
 
+// parse_url without a base builds plain absolute http(s) URLs directly: the result must be what
+// the full parser gives (parsing against a base of another scheme takes the full path).
+TEST(url, plain_absolute_urls_parse_as_the_full_parser_parses_them) {
+  const url other = *parse_url("sc://other/");
+  std::mt19937 rng(99);
+  int absolute = 0;
+  for (int i = 0; i < 50000; ++i) {
+    std::string in = std::string(i % 3 == 0 ? "HTTP://" : i % 3 == 1 ? "http://" : "https://") +
+                     plain_random_input(rng);
+    auto fast = parse_url(in);
+    auto full = parse_url(in, &other);
+    ASSERT_EQ(fast.has_value(), full.has_value()) << in;
+    if (!fast) continue;
+    ASSERT_EQ(tests::url_difference(*fast, *full), "") << in;
+    ++absolute;
+  }
+  EXPECT_GT(absolute, 20000);
+}
+
 }  // namespace
 }  // namespace crawld::parse
