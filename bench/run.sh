@@ -8,11 +8,14 @@
 # (user+sys), CPU s per 1,000 requests, peak RSS, and recall: the expected URLs it fetched (synthetic:
 # the testsite oracle `crawld testsite --expected`; pydoc: the set crawld fetched, so "extra" and
 # "missing" there are relative to crawld). Then nginx's ceiling: wrk on the same URLs at the same
-# concurrency, and the ratios.
+# concurrency, and the ratios. crawld and aiohttp run ROUNDS times, alternating (wget once: it
+# takes minutes); a row is the crawler's median run by seconds, and every round's pages/s and the
+# ratio of each round's crawld/aiohttp pair are printed too, since the speed of a shared machine
+# drifts by tens of percent within minutes.
 #
 # Usage: bench/run.sh [path/to/crawld]
 #   env: HOSTS=16 PAGES=2000 PORT=8088 CONCURRENCY=64 PER_HOST=8 CORPORA="synthetic pydoc"
-#        CRAWLERS="crawld wget aiohttp" PYDOC=/usr/share/doc/python3/html WRK_SECONDS=10
+#        CRAWLERS="crawld wget aiohttp" PYDOC=/usr/share/doc/python3/html WRK_SECONDS=10 ROUNDS=3
 #        CRAWLD_LINK_PARSER=gumbo (crawld parses every page with gumbo, for comparison)
 set -euo pipefail
 crawld=$(realpath "${1:-build/crawld}")
@@ -26,6 +29,7 @@ corpora=${CORPORA:-synthetic pydoc}
 crawlers=${CRAWLERS:-crawld wget aiohttp}
 pydoc_dir=${PYDOC:-/usr/share/doc/python3/html}
 wrk_seconds=${WRK_SECONDS:-10}
+rounds=${ROUNDS:-3}
 python=${PYTHON:-/usr/bin/python3}   # Debian's, with python3-aiohttp
 for tool in nginx wget wrk "$python" bc /usr/bin/time; do
   command -v "$tool" >/dev/null || { echo "bench: $tool is missing (deploy/install-deps.sh installs it)"; exit 2; }
@@ -35,13 +39,13 @@ work=$(mktemp -d /tmp/crawld-bench.XXXXXX)
 source "$bench/common.sh"
 trap 'stop_web; rm -rf "$work"' EXIT
 
-declare -A recall wrk_rate pages_rate
+declare -A recall wrk_rate pages_rate round_names
 rows=()
 
-# run_crawler CORPUS TOOL SEEDS...: measures one crawler; row name CORPUS/TOOL.
+# run_crawler CORPUS TOOL ROUND SEEDS...: measures one run of a crawler, named CORPUS_TOOL_rROUND.
 run_crawler() {
-  local corpus=$1 tool=$2; shift 2
-  local name=${corpus}_$tool dir=$work/$corpus-$tool
+  local corpus=$1 tool=$2 round=$3; shift 3
+  local name=${corpus}_${tool}_r$round dir=$work/$corpus-$tool-r$round
   mkdir -p "$dir"
   case $tool in
     crawld)
@@ -53,7 +57,42 @@ run_crawler() {
     aiohttp)
       measure "$name" "$python" "$bench/aiohttp_crawler.py" --concurrency "$concurrency" --per-host "$per_host" "$@" ;;
   esac
-  rows+=("$name")
+  reload "$name"
+  rm -rf "$dir/db"  # a crawl store per round would add up
+}
+
+# run_all CORPUS SEEDS...: every crawler, ROUNDS times alternating (wget in the first only); each
+# crawler's row CORPUS_TOOL is its median run by seconds (its figures and nginx log).
+run_all() {
+  local corpus=$1 r tool; shift
+  for r in $(seq 1 "$rounds"); do
+    for tool in $crawlers; do
+      [ "$tool" = wget ] && [ "$r" -gt 1 ] && continue
+      run_crawler "$corpus" "$tool" "$r" "$@"
+      round_names[${corpus}_$tool]+="${corpus}_${tool}_r$r "
+    done
+  done
+  for tool in $crawlers; do
+    local name=${corpus}_$tool median
+    median=$(for x in ${round_names[$name]}; do echo "${seconds[$x]} $x"; done | sort -n |
+             awk '{a[NR] = $2} END {print a[int((NR + 1) / 2)]}')
+    requests[$name]=${requests[$median]}
+    seconds[$name]=${seconds[$median]}
+    cpu[$name]=${cpu[$median]}
+    rss[$name]=${rss[$median]}
+    cp "$work/log.$median" "$work/log.$name"
+    cp "$work/out.$median" "$work/out.$name"
+    rows+=("$name")
+  done
+}
+
+# round_rates CORPUS TOOL: pages/s of each run, in round order (recall computed per run).
+round_rates() {
+  local x hit
+  for x in ${round_names[${1}_$2]}; do
+    read -r _ hit _ <<<"$("$python" "$bench/recall.py" "$work/expected.$1" "$work/log.$x")"
+    printf '%.0f ' "$(echo "$hit / ${seconds[$x]}" | bc -l)"
+  done
 }
 # measure runs in a subshell for wget (cd): re-read its figures from the files it left.
 reload() {
@@ -88,10 +127,7 @@ for corpus in $corpora; do
       start_web
       "$crawld" testsite --hosts "$hosts" --pages "$pages" --port "$port" --expected > "$work/expected.synthetic"
       echo "synthetic: $hosts hosts x $pages pages, $(wc -l < "$work/expected.synthetic") URLs expected, nginx 1 worker on 127.0.0.10..$((9 + hosts)):$port"
-      for tool in $crawlers; do
-        run_crawler synthetic "$tool" "${seeds[@]}"
-        reload "synthetic_$tool"
-      done
+      run_all synthetic "${seeds[@]}"
       grep "^http://127.0.0.10:$port/" "$work/expected.synthetic" | sed "s|^http://127.0.0.10:$port||" > "$work/paths.synthetic"
       run_wrk synthetic "$work/paths.synthetic" "http://127.0.0.10:$port"
       for tool in $crawlers; do
@@ -107,10 +143,7 @@ for corpus in $corpora; do
       start_pydoc "$pydoc_dir" 127.0.0.40 $((port + 1))
       domains=127.0.0.40
       echo "pydoc: $pydoc_dir ($(find -L "$pydoc_dir" -name '*.html' | wc -l) HTML files), nginx 1 worker on 127.0.0.40:$((port + 1))"
-      for tool in $crawlers; do
-        run_crawler pydoc "$tool" "$pydoc_url"
-        reload "pydoc_$tool"
-      done
+      run_all pydoc "$pydoc_url"
       # The expected set: what crawld fetched (when it ran), else the first crawler's.
       ref=$(for t in $crawlers; do echo "$t"; done | head -1)
       awk '{print "http://" $1 $4}' "$work/log.pydoc_$ref" | grep -v '/robots.txt$' | sort -u > "$work/expected.pydoc"
@@ -154,4 +187,16 @@ for corpus in $corpora; do
   [ -n "${wrk_rate[$corpus]:-}" ] && line+=$(printf '  = %.0f%% of the wrk ceiling' "$(echo "100 * $c / ${wrk_rate[$corpus]}" | bc -l)")
   echo "$line"
   grep -h "^link parser:" "$work/out.${corpus}_crawld" 2>/dev/null | sed "s/^/$corpus: crawld /" || true
+  line="$corpus rounds, pages/s:"
+  for tool in $crawlers; do
+    line+=" $tool $(round_rates "$corpus" "$tool")"
+  done
+  echo "$line"
+  if [ -n "${round_names[${corpus}_aiohttp]:-}" ]; then
+    read -r -a cr <<<"$(round_rates "$corpus" crawld)"
+    read -r -a ar <<<"$(round_rates "$corpus" aiohttp)"
+    line="$corpus rounds, crawld/aiohttp:"
+    for i in "${!cr[@]}"; do line+=$(printf ' %.2fx' "$(echo "${cr[$i]} / ${ar[$i]}" | bc -l)"); done
+    echo "$line"
+  fi
 done
