@@ -907,16 +907,16 @@ namespace {
 // percent-encoded there, never trimmed or removed by preprocessing, not '\\' (a slash in special
 // URLs) and not '#' (the fragment is cut off first). '%' is kept too (normalization then decodes
 // or upper-cases the escapes).
-bool plain_char(char c) {
-  switch (c) {
-    case '-': case '.': case '_': case '~': case '!': case '$': case '&': case '(': case ')':
-    case '*': case '+': case ',': case ';': case '=': case ':': case '@': case '/': case '?':
-    case '%':
-      return true;
-    default:
-      return is_alpha(c) || is_digit(c);
+struct plain_table {
+  bool is[256] = {};
+  constexpr plain_table() {
+    for (int c = 0; c < 256; ++c)
+      is[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    for (char c : std::string_view("-._~!$&()*+,;=:@/?%")) is[static_cast<unsigned char>(c)] = true;
   }
-}
+};
+constexpr plain_table plain_chars;
+bool plain_char(char c) { return plain_chars.is[static_cast<unsigned char>(c)]; }
 
 // The value of at most 9 ASCII digits.
 int decimal(std::string_view digits) {
