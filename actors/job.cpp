@@ -286,6 +286,8 @@ caf::behavior job(job_actor self, conf::crawl_options opts, std::chrono::millise
       pc.max_depth = o.max_depth;
       pc.max_redirects = o.max_redirects;
       pc.max_retries = o.max_retries;
+      if (o.max_pages_per_host == 0 && !st.cluster)
+        pc.sent_slots = std::size_t{1} << 17;  // 1 MiB per parser
       st.parsers = spawn_parser_pool(sys, parsers, std::move(pc), st.queue, st.storage, self);
       if (st.warc_file) {
         st.warc = spawn_warc_writer(sys, std::move(st.warc_file), o.warc_dedup, self);

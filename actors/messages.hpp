@@ -184,6 +184,11 @@ struct parser_config {
   int max_depth = -1;
   int max_redirects = 10;
   int max_retries = 2;
+  /// Each parser remembers (in this many slots, a power of two; 0: off) the followed links it
+  /// already handed to the queue and counts a repeat as a duplicate without sending it again.
+  /// Only where every link the queue was handed is in its seen-set afterwards: not with a
+  /// per-host cap (a capped link is not marked seen) nor in a cluster (keys can be forgotten).
+  std::size_t sent_slots = 0;
 };
 
 /// One exchange to archive (fetcher -> WARC writer, a request answered once it is written).

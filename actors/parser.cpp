@@ -7,8 +7,11 @@
 // in the environment forces gumbo on every page (to compare the two on a real crawl).
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <optional>
+#include <string_view>
+#include <vector>
 
 #include "actors/messages.hpp"
 #include "parse/link_scan.hpp"
@@ -21,7 +24,26 @@ struct parser_state {
   parser_config cfg;
   bool force_gumbo = false;
   caf::actor queue, storage, job;
+  // Hashes of followed links this parser handed to the queue (cfg.sent_slots; direct-mapped, a
+  // slot keeps the last one): most links of a page point to pages already known, and sending
+  // each again cost a task, its share of the message and a seen-set lookup in the one queue.
+  std::vector<std::uint64_t> sent;
 };
+
+/// Whether `url` (a followed link) was handed to the queue by this parser before; notes it.
+bool sent_before(parser_state& st, std::string_view url) {
+  if (st.cfg.sent_slots == 0)
+    return false;
+  if (st.sent.empty())
+    st.sent.assign(st.cfg.sent_slots, 0);
+  std::uint64_t h = std::hash<std::string_view>{}(url);
+  h += h == 0;  // 0 marks an empty slot
+  auto& slot = st.sent[h & (st.sent.size() - 1)];
+  if (slot == h)
+    return true;
+  slot = h;
+  return false;
+}
 
 storage::page_record make_record(fetched_page& p, fetch::outcome o) {
   storage::page_record rec;
@@ -75,6 +97,7 @@ caf::behavior parser(caf::stateful_actor<parser_state>* self, parser_config cfg,
       auto consider = [&](std::string target, const parse::url* parsed, int depth,
                           std::vector<std::string> chain, task_kind kind,
                           std::string request = {}) {
+        const bool page_link = parsed != nullptr;  // not a redirect target or a sitemap's URL
         std::optional<parse::url> own;
         if (!parsed) {
           own = parse::parse_url(target);
@@ -93,6 +116,10 @@ caf::behavior parser(caf::stateful_actor<parser_state>* self, parser_config cfg,
         auto trap = parse::check_trap(u, target, st.cfg.traps);
         if (trap != parse::trap_verdict::ok) {
           ++rejected[parse::to_string(trap)];
+          return;
+        }
+        if (page_link && sent_before(st, target)) {  // the queue has it already
+          ++rejected["duplicate"];
           return;
         }
         links.push_back(url_task{std::move(target), u.host_key(), depth, std::move(chain),
