@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 
 #include <limits>
+#include <memory>
 
 #include "base/request.hpp"
 
@@ -137,13 +138,19 @@ class reader {
 void compress_body(page_record& p) {
   if (p.codec != body_codec::none || p.body.size() < compress_min || p.body.size() > LZ4_MAX_INPUT_SIZE)
     return;
+  // The block goes to a scratch buffer (this thread's, kept up to 1 MiB; not zero-filled), then
+  // over the body in its own allocation: no large allocation and free per page (each large
+  // malloc made glibc consolidate its fast bins).
+  constexpr std::size_t keep_max = 1u << 20;
+  thread_local std::unique_ptr<char[]> scratch(new char[keep_max]);
   const int n = static_cast<int>(p.body.size());
-  std::string block(static_cast<std::size_t>(LZ4_compressBound(n)), '\0');
-  const int m = LZ4_compress_default(p.body.data(), block.data(), n, static_cast<int>(block.size()));
+  const auto bound = static_cast<std::size_t>(LZ4_compressBound(n));
+  std::unique_ptr<char[]> big(bound > keep_max ? new char[bound] : nullptr);
+  char* out = big ? big.get() : scratch.get();
+  const int m = LZ4_compress_default(p.body.data(), out, n, static_cast<int>(bound));
   if (m <= 0 || m >= n) return;  // incompressible: stored as it is
-  block.resize(static_cast<std::size_t>(m));
   p.body_size = p.body.size();
-  p.body = std::move(block);
+  p.body.assign(out, static_cast<std::size_t>(m));
   p.codec = body_codec::lz4;
 }
 

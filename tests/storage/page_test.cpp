@@ -189,6 +189,21 @@ TEST(page_codec, compressed_body_is_a_version_3_record_that_decodes_to_the_body)
   }
 }
 
+// compress_body writes blocks into a per-thread 1 MiB scratch buffer, larger ones into their own:
+// bodies on both sides of that size, in a row, each decode to themselves.
+TEST(page_codec, bodies_below_and_past_the_scratch_buffer_decode_to_themselves) {
+  for (std::size_t size : {std::size_t{20'000}, std::size_t{3'000'000}, std::size_t{1'000'000}, std::size_t{300}}) {
+    page_record p = full_record();
+    p.body = html_body(size);
+    compress_body(p);
+    ASSERT_EQ(p.codec, body_codec::lz4) << size;
+    EXPECT_LT(p.body.size(), size) << size;
+    auto r = decode(encode(p));
+    ASSERT_TRUE(r.ok()) << size << ": " << r.message();
+    EXPECT_EQ(r->body, html_body(size)) << size;
+  }
+}
+
 TEST(page_codec, compress_body_leaves_small_incompressible_and_compressed_bodies) {
   page_record small = full_record();
   small.body = html_body(255);
