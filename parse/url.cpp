@@ -810,7 +810,10 @@ std::optional<record> basic_parse(const std::string& in, const record* base) {
 }
 
 std::string serialize(const url& u, bool with_fragment) {
-  std::string out = u.scheme;
+  std::string out;
+  out.reserve(u.scheme.size() + u.username.size() + u.password.size() + u.host.size() + u.path.size() +
+              u.query.size() + (with_fragment ? u.fragment.size() : 0) + 16);  // + delimiters and port
+  out += u.scheme;
   out += ':';
   if (u.has_host) {
     out += "//";
@@ -881,7 +884,14 @@ int url::effective_port() const { return port >= 0 ? port : default_port(scheme)
 std::string url::href() const { return serialize(*this, true); }
 
 std::string url::host_key() const {
-  return scheme + "://" + host + ":" + std::to_string(effective_port());
+  std::string k;
+  k.reserve(scheme.size() + host.size() + 10);
+  k += scheme;
+  k += "://";
+  k += host;
+  k += ':';
+  k += std::to_string(effective_port());
+  return k;
 }
 
 std::string url::request_target() const {
