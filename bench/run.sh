@@ -39,7 +39,7 @@ work=$(mktemp -d /tmp/crawld-bench.XXXXXX)
 source "$bench/common.sh"
 trap 'stop_web; rm -rf "$work"' EXIT
 
-declare -A recall wrk_rate pages_rate round_names
+declare -A recall wrk_rate pages_rate round_names round_rate
 rows=()
 
 # run_crawler CORPUS TOOL ROUND SEEDS...: measures one run of a crawler, named CORPUS_TOOL_rROUND.
@@ -86,13 +86,15 @@ run_all() {
   done
 }
 
-# round_rates CORPUS TOOL: pages/s of each run, in round order (recall computed per run).
-round_rates() {
-  local x hit
+# rate_rounds CORPUS TOOL: round_rate[CORPUS_TOOL] = pages/s of each run, in round order (recall
+# computed per run, once).
+rate_rounds() {
+  local x hit rates=
   for x in ${round_names[${1}_$2]}; do
     read -r _ hit _ <<<"$("$python" "$bench/recall.py" "$work/expected.$1" "$work/log.$x")"
-    printf '%.0f ' "$(echo "$hit / ${seconds[$x]}" | bc -l)"
+    rates+=$(printf '%.0f ' "$(echo "$hit / ${seconds[$x]}" | bc -l)")
   done
+  round_rate[${1}_$2]=$rates
 }
 # measure runs in a subshell for wget (cd): re-read its figures from the files it left.
 reload() {
@@ -189,12 +191,13 @@ for corpus in $corpora; do
   grep -h "^link parser:" "$work/out.${corpus}_crawld" 2>/dev/null | sed "s/^/$corpus: crawld /" || true
   line="$corpus rounds, pages/s:"
   for tool in $crawlers; do
-    line+=" $tool $(round_rates "$corpus" "$tool")"
+    rate_rounds "$corpus" "$tool"
+    line+=" $tool ${round_rate[${corpus}_$tool]}"
   done
   echo "$line"
   if [ -n "${round_names[${corpus}_aiohttp]:-}" ]; then
-    read -r -a cr <<<"$(round_rates "$corpus" crawld)"
-    read -r -a ar <<<"$(round_rates "$corpus" aiohttp)"
+    read -r -a cr <<<"${round_rate[${corpus}_crawld]}"
+    read -r -a ar <<<"${round_rate[${corpus}_aiohttp]}"
     line="$corpus rounds, crawld/aiohttp:"
     for i in "${!cr[@]}"; do line+=$(printf ' %.2fx' "$(echo "${cr[$i]} / ${ar[$i]}" | bc -l)"); done
     echo "$line"

@@ -139,6 +139,18 @@ TEST(url, base_with_opaque_path_accepts_only_fragments) {
   EXPECT_EQ(resolve("y", "mailto:a@b"), "<failure>");
 }
 
+// Up to max_pieces - 1 pieces drawn at random and joined ("\0" stands for a NUL byte).
+template <std::size_t N>
+std::string random_pieces(const char* const (&pieces)[N], unsigned max_pieces, std::mt19937& rng) {
+  std::string in;
+  const int n = static_cast<int>(rng() % max_pieces);
+  for (int k = 0; k < n; ++k) {
+    const char* p = pieces[rng() % N];
+    in += (p[0] == '\0') ? std::string(1, '\0') : std::string(p);
+  }
+  return in;
+}
+
 // Random inputs built from URL-significant pieces.
 std::string random_input(std::mt19937& rng) {
   static const char* pieces[] = {
@@ -146,13 +158,7 @@ std::string random_input(std::mt19937& rng) {
       "%41", "?", "#", "@", ":", "[", "]", "::1", "1.2.3.4", "0x7f", "a", "B", "C|", "x:y",
       " ", "\t", "\n", "\x01", "\x7f", "\xc3\xa9", "\xff", "\xe2\x98\x83", "xn--", "80",
       "99999", "'", "\"", "<", ">", "^", "|", "{", "}", "`", "\0"};
-  std::string in;
-  int n = static_cast<int>(rng() % 12);
-  for (int k = 0; k < n; ++k) {
-    const char* p = pieces[rng() % (sizeof(pieces) / sizeof(pieces[0]))];
-    in += (p[0] == '\0') ? std::string(1, '\0') : std::string(p);
-  }
-  return in;
+  return random_pieces(pieces, 12, rng);
 }
 
 // Calls fn(url, input) for 20,000 random inputs parsed alone and against a base, each that
@@ -300,10 +306,7 @@ std::string plain_random_input(std::mt19937& rng) {
       ":", "@", "~", "!", "_", "h", "x.y", "127.0.0.1", "1.2.3", "0x7f", "http://", "https://",
       "http:", "//", "xn--a", "8090", ":80", ":443", ":0080", ":65536", ":", "%41", "%2e", " ",
       "\t", "\\", "'", "\"", "^", "|", "{", "}", "<", "\xc3\xa9", "A.B", "p.html", "?q=1&a=2"};
-  std::string in;
-  const int n = static_cast<int>(rng() % 10);
-  for (int k = 0; k < n; ++k) in += pieces[rng() % (sizeof(pieces) / sizeof(pieces[0]))];
-  return in;
+  return random_pieces(pieces, 10, rng);
 }
 
 TEST(url, resolver_plain_path_gives_the_normalized_full_parse) {
