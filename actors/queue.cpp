@@ -689,7 +689,7 @@ caf::behavior queue(queue_actor self, caf::actor limiter, caf::actor job,
       st.timer = false;
       if (st.fr) {
         stage_cookies(self);
-        check(self, st.fr->commit());
+        check(self, st.fr->commit_in_background());  // fetchers are served during the write
       }
       flush_reports(self);
     },

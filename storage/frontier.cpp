@@ -157,6 +157,10 @@ result<std::unique_ptr<frontier>> frontier::open(std::shared_ptr<store> db, fron
   if (f->cfg_.window == 0)
     f->cfg_.window = 1;
   f->batch_ = std::make_unique<rocksdb::WriteBatch>();
+  f->writer_ = std::make_unique<batch_writer>(
+      f->db_->rocks(), [db = f->db_.get(), name = quoted(*f->db_)](const std::string& msg) {
+        db->mark_failed(name + ": cannot write pages and frontier: " + msg);
+      });
   f->bloom_.assign(std::max<std::uint64_t>(f->cfg_.bloom_urls, 1024) * 10 / 512 + 1, bloom_block{});
   if (f->cfg_.seen_cache_slots > 0) {  // a power of two, so a set is a mask away
     std::size_t n = seen_cache_ways;
@@ -223,7 +227,7 @@ result<std::unique_ptr<frontier>> frontier::open(std::shared_ptr<store> db, fron
 }
 
 frontier::~frontier() {
-  if (db_)
+  if (db_ && writer_)
     (void)commit();
 }
 
@@ -291,7 +295,7 @@ result<bool> frontier::known(const std::string& key) { return known(key, url_has
 result<bool> frontier::known(const std::string& key, const fingerprint& h) {
   if (!bloom_maybe(h))
     return false;
-  if (cached_seen(h) || batch_seen_.count(key))
+  if (cached_seen(h) || batch_seen_.count(key) || inflight_seen_.count(key))
     return true;
   rocksdb::PinnableSlice v;
   disable_perf_counters();
@@ -368,8 +372,11 @@ result<void> frontier::refill_committed(const std::string& key, host_state& h) {
   rocksdb::Slice ub(upper);
   ro.iterate_upper_bound = &ub;
   std::unique_ptr<rocksdb::Iterator> it(db_->rocks()->NewIterator(ro, db_->handle(store::column::frontier)));
+  // At most the committed entries: those of a batch in flight may be on disk already, and they
+  // come from `staged`.
+  const std::uint64_t max = std::min<std::uint64_t>(cfg_.window, committed);
   std::size_t n = 0;
-  for (it->Seek(entry_key(key, h.read_seq)); it->Valid() && n < cfg_.window; it->Next(), ++n) {
+  for (it->Seek(entry_key(key, h.read_seq)); it->Valid() && n < max; it->Next(), ++n) {
     auto k = it->key();
     auto d = decode_entry(std::string_view(it->value().data(), it->value().size()));
     if (!d)
@@ -432,6 +439,7 @@ void frontier::forget(const frontier_entry& e) {
   batch_->Delete(db_->handle(store::column::seen), key);
   ++batch_ops_;
   batch_seen_.erase(key);
+  inflight_seen_.erase(key);
   uncache_seen(url_hashes(key));  // else the seen cache would keep answering "seen"
 }
 
@@ -480,7 +488,7 @@ void frontier::count_taken(std::int64_t delta) {
 
 result<void> frontier::maybe_commit() {
   if (batch_ops_ >= cfg_.batch_ops)
-    return commit();
+    return commit_in_background();
   return {};
 }
 
@@ -489,13 +497,19 @@ void frontier::stage_meta(const std::string& key, const std::string& value) {
   batch_ops_ += 1 + value.size() / 4096;
 }
 
-result<void> frontier::commit() try {
-  disable_perf_counters();
+result<void> frontier::written(result<void> r) const {
+  if (r)
+    return r;
+  return make_error(quoted(*db_) + ": cannot write pages and frontier: " + r.message());
+}
+
+void frontier::stage_counters() {
   for (const auto& k : dirty_hosts_) {  // not a walk over all hosts: a crawl may know millions
     auto& h = hosts_[k];
     batch_->Put(db_->handle(store::column::hosts), k, host_value(h.next_seq, h.admitted));
     h.dirty = false;
-    h.staged.clear();  // on disk once this batch is (every add dirties its host)
+    if (!h.staged.empty())  // every add dirties its host, so this covers all staged entries
+      inflight_hosts_.emplace_back(k, h.staged.back().seq);
   }
   dirty_hosts_.clear();
   if (counters_dirty_) {
@@ -503,23 +517,53 @@ result<void> frontier::commit() try {
     batch_->Put(db_->handle(store::column::meta), meta_taken, std::to_string(taken_));
     counters_dirty_ = false;
   }
+}
+
+result<void> frontier::submit() try {
+  disable_perf_counters();
+  stage_counters();
   if (batch_->Count() == 0)
     return {};
-  auto s = db_->rocks()->Write(rocksdb::WriteOptions(), batch_.get());
-  ++writes_;
-  batch_->Clear();
   batch_ops_ = 0;
-  batch_seen_.clear();
-  if (!s.ok()) {
-    auto msg = quoted(*db_) + ": cannot write pages and frontier: " + s.ToString();
-    db_->mark_failed(msg);
-    return make_error(msg);
-  }
-  return {};
+  batch_seen_.swap(inflight_seen_);  // inflight_seen_ was settled (empty)
+  ++writes_;
+  return written(writer_->submit(batch_));
 } catch (const std::exception& e) {
   auto msg = quoted(*db_) + ": cannot write pages and frontier: " + e.what();
   db_->mark_failed(msg);
   return make_error(msg);
+}
+
+void frontier::settle() {
+  inflight_seen_.clear();
+  for (const auto& [k, last] : inflight_hosts_) {
+    auto& st = hosts_[k].staged;
+    while (!st.empty() && st.front().seq <= last)
+      st.pop_front();
+  }
+  inflight_hosts_.clear();
+}
+
+result<void> frontier::commit() {
+  auto r = commit_in_background();
+  if (!r)
+    return r;
+  r = written(writer_->wait());
+  settle();
+  return r;
+}
+
+result<void> frontier::commit_in_background() {
+  auto r = written(writer_->wait());
+  settle();
+  if (r)
+    r = submit();
+  if (!r) {  // the store is marked failed: drop what cannot be written rather than pile it up
+    batch_->Clear();
+    batch_ops_ = 0;
+    batch_seen_.clear();
+  }
+  return r;
 }
 
 result<void> frontier::sync() {

@@ -22,18 +22,22 @@
 ///
 /// Memory: per host a window of at most `window` entries is held; the rest stay on disk and are
 /// read back in batches when the window runs dry. Entries admitted since the last commit that did
-/// not fit a window are also kept (as staged) until that commit, so a window refills from them
-/// without writing the batch first (at most `batch_ops` / 2 entries). Per host a few counters are
+/// not fit a window are also kept (as staged) until that commit's batch is written, so a window
+/// refills from them without writing the batch first (at most `batch_ops` entries). Per host a few counters are
 /// kept for every host that was ever admitted a URL in this process or has entries on disk.
 ///
-/// Durability: writes go to a pending WriteBatch, written by `commit` (WAL on, not fsynced). A
+/// Durability: writes go to a pending WriteBatch, written by `commit` (WAL on, not fsynced) or
+/// handed by `commit_in_background` to a writer thread (storage/batch_writer.hpp). A
 /// finished URL's page record, the admission of its outlinks (seen + frontier puts) and its own
 /// removal from the frontier are in the same batch, so the store is always a consistent cut: after
 /// a process crash (kill -9) everything committed is there, and everything after the last commit
 /// is as if it never happened (those URLs are still in the frontier and get fetched again).
-/// `sync` fsyncs the WAL (power loss keeps what was committed before it).
+/// `sync` fsyncs the WAL (power loss keeps what was committed before it). Batches are written in
+/// the order committed, one at a time; reads (`known`, window refills) see a batch in flight
+/// as committed whether or not its write has finished.
 ///
-/// Thread-safety: none; one owner (the queue actor, detached) uses it.
+/// Thread-safety: none; one owner (the queue actor, detached) uses it. Its writer thread touches
+/// only the batch in flight.
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -44,6 +48,7 @@
 #include <vector>
 
 #include "base/result.hpp"
+#include "storage/batch_writer.hpp"
 #include "storage/page.hpp"
 #include "storage/store.hpp"
 
@@ -113,8 +118,14 @@ class frontier {
   /// with the page records and frontier changes staged before it (the job's cookie jar goes this
   /// way, so a finished page is never on disk without the cookies its response set).
   void stage_meta(const std::string& key, const std::string& value);
-  /// Writes the pending batch (no fsync).
+  /// Writes the pending batch (no fsync), after any batch in flight: everything committed so far
+  /// is in RocksDB when it returns.
   result<void> commit();
+  /// Hands the pending batch to the writer thread and returns without waiting for its write
+  /// (it waits for the previous background batch first). A failed write is returned by the
+  /// next commit of either kind, and the store is marked failed (store::mark_failed) as soon as
+  /// it happens.
+  result<void> commit_in_background();
   /// Commits and fsyncs the WAL.
   result<void> sync();
 
@@ -150,7 +161,7 @@ class frontier {
     std::uint64_t next_seq = 1;   // seq given to the next add
     std::uint64_t read_seq = 1;   // disk entries at or after this seq are not in the window
     std::uint64_t on_disk = 0;    // entries not in the window (committed, or staged)
-    std::deque<frontier_entry> staged;  // the uncommitted part of on_disk, in seq order
+    std::deque<frontier_entry> staged;  // the part of on_disk not written yet, in seq order
     std::uint64_t admitted = 0;
     bool dirty = false;           // hosts row to write at the next commit
   };
@@ -159,6 +170,10 @@ class frontier {
   result<void> refill(const std::string& key, host_state& h);
   result<void> refill_committed(const std::string& key, host_state& h);
   result<void> maybe_commit();
+  void stage_counters();  // hosts rows and counters into the pending batch
+  result<void> submit();  // hands the pending batch over; the previous one must be settled
+  void settle();          // after a wait: the batch in flight is on disk (or failed)
+  result<void> written(result<void> r) const;  // a writer's error, naming the store
 
   std::shared_ptr<store> db_;
   frontier_config cfg_;
@@ -166,6 +181,10 @@ class frontier {
   std::unique_ptr<rocksdb::WriteBatch> batch_;
   std::size_t batch_ops_ = 0;
   std::unordered_set<std::string> batch_seen_;  // URLs admitted since the last commit
+  std::unordered_set<std::string> inflight_seen_;  // URLs admitted in the batch in flight
+  // Per host, the last seq admitted in the batch in flight: its staged entries up to it leave
+  // `staged` once that batch is written.
+  std::vector<std::pair<std::string, std::uint64_t>> inflight_hosts_;
   struct alignas(64) bloom_block {  // one cache line: all of a key's bits are in one block
     std::uint64_t w[8];
   };
@@ -183,6 +202,7 @@ class frontier {
   std::uint64_t known_ = 0, taken_ = 0, seen_lookups_ = 0, writes_ = 0;
   bool counters_dirty_ = false;
   std::vector<std::string> dirty_hosts_;  // hosts whose row changed since the last commit
+  std::unique_ptr<batch_writer> writer_;  // after db_: stopped before the store is let go
 };
 
 /// Encoding of a frontier value (exposed for tests). decode rejects truncated bytes. Version 1

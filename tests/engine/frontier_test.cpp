@@ -1,7 +1,9 @@
 // storage::frontier against a real RocksDB store in a temp dir (no actors).
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "storage/frontier.hpp"
@@ -111,6 +113,76 @@ TEST(frontier, window_refills_from_uncommitted_admissions_without_a_write) {
   auto f = frontier::open(open_store(dir / "db"), cfg);
   ASSERT_TRUE(f.ok()) << f.message();
   EXPECT_EQ(pop_all(**f, "http://a:80"), want);
+}
+
+// Background commits (the queue's periodic ones) while the owner goes on admitting, popping
+// and finishing: whatever the writer thread's timing, each host's URLs come back FIFO and once,
+// a URL admitted in a batch in flight is known, and a reopened store has exactly what was not
+// finished. Page bodies of 32 KB make a write last long enough to overlap the next calls; every
+// other round sleeps so that the write is done before the frontier learns it.
+TEST(frontier, background_commits_keep_each_host_fifo_and_known_while_a_write_is_in_flight) {
+  test::temp_dir dir;
+  storage::frontier_config cfg;
+  cfg.window = 4;
+  cfg.batch_ops = 64;
+  cfg.seen_cache_slots = 0;  // `known` must not be answered by the cache
+  const std::vector<std::string> hosts = {"http://a:80", "http://b:80", "http://c:80"};
+  std::vector<std::vector<std::string>> want(hosts.size()), got(hosts.size());
+  std::vector<std::string> unpopped;
+  std::size_t finished = 0;
+  {
+    auto f = frontier::open(open_store(dir / "db"), cfg);
+    ASSERT_TRUE(f.ok()) << f.message();
+    int next = 0;
+    for (int round = 0; round < 40; ++round) {
+      for (std::size_t h = 0; h < hosts.size(); ++h)
+        for (int i = 0; i < 10; ++i) {
+          auto e = entry(hosts[h], next++);
+          want[h].push_back(e.url);
+          ASSERT_TRUE(*(*f)->add(e));
+        }
+      ASSERT_TRUE((*f)->commit_in_background());
+      if (round % 2 == 1)  // let the write finish before it is settled: disk and memory overlap
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      for (std::size_t h = 0; h < hosts.size(); ++h) {
+        const auto& last = want[h].back();
+        EXPECT_TRUE(*(*f)->known(last)) << "admitted in the batch in flight";
+        EXPECT_FALSE(*(*f)->add(entry(hosts[h], next - 1 - static_cast<int>(2 - h) * 10)));
+        for (int i = 0; i < 7; ++i) {
+          auto e = (*f)->pop(hosts[h]);
+          ASSERT_TRUE(e.ok() && *e) << e.message();
+          got[h].push_back((*e)->url);
+          storage::page_record rec;
+          rec.url = (*e)->url;
+          rec.status = 200;
+          rec.body.assign(32 * 1024, static_cast<char>('a' + i));
+          ASSERT_TRUE((*f)->finish(**e, &rec));
+          ++finished;
+        }
+      }
+    }
+    ASSERT_TRUE((*f)->commit_in_background());
+    for (std::size_t h = 0; h < hosts.size(); ++h) {
+      EXPECT_EQ(got[h], std::vector<std::string>(want[h].begin(), want[h].begin() + got[h].size()))
+          << hosts[h] << ": FIFO, each once";
+      unpopped.insert(unpopped.end(), want[h].begin() + got[h].size(), want[h].end());
+    }
+    EXPECT_EQ((*f)->pending_total(), unpopped.size());
+  }  // destroyed with a batch possibly in flight: it commits and waits
+  auto db = open_store(dir / "db");
+  ASSERT_TRUE(db);
+  auto f = frontier::open(db, cfg);
+  ASSERT_TRUE(f.ok()) << f.message();
+  EXPECT_EQ((*f)->pending_total(), unpopped.size());
+  std::vector<std::string> rest;
+  for (const auto& h : hosts) {
+    auto r = pop_all(**f, h);
+    rest.insert(rest.end(), r.begin(), r.end());
+  }
+  EXPECT_EQ(rest, unpopped);
+  auto st = db->stats();
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->pages, finished);
 }
 
 TEST(frontier, known_urls_are_not_admitted_twice_even_before_a_commit) {
