@@ -5,6 +5,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/memtablerep.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
@@ -72,6 +73,7 @@ rocksdb::DBOptions make_db_options(bool read_only, int max_open_files) {
   o.max_background_jobs = 2;
   o.db_write_buffer_size = 40u << 20;
   o.max_total_wal_size = 64u << 20;
+  o.allow_concurrent_memtable_write = false;  // `pages` has a vector memtable (make_cf_options)
   o.keep_log_file_num = 4;
   o.max_log_file_size = 4u << 20;
   if (read_only) {
@@ -134,6 +136,11 @@ rocksdb::ColumnFamilyOptions make_cf_options(const std::string& name,
       o.min_blob_size = 2048;
       o.blob_file_size = 64u << 20;
       o.blob_compression_type = rocksdb::kNoCompression;
+      // A vector memtable: records are appended and sorted once, when the memtable is flushed.
+      // Nothing reads `pages` during a crawl but a cluster hand-over's key scan and the odd
+      // get_page (each of those then sorts a copy, ~2,000 records). The skiplist cost ~13,500
+      // instructions per record (callgrind: whole 16x300 crawl 3.07G -> 2.98G instructions).
+      o.memtable_factory = std::make_shared<rocksdb::VectorRepFactory>();
     }
   }
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
