@@ -9,6 +9,8 @@
 #include <exception>
 #include <utility>
 
+#include "storage/batch_writer.hpp"
+
 namespace crawld::storage {
 namespace {
 

@@ -23,8 +23,9 @@
 /// Memory: per host a window of at most `window` entries is held; the rest stay on disk and are
 /// read back in batches when the window runs dry. Entries admitted since the last commit that did
 /// not fit a window are also kept (as staged) until that commit's batch is written, so a window
-/// refills from them without writing the batch first (at most `batch_ops` entries). Per host a few counters are
-/// kept for every host that was ever admitted a URL in this process or has entries on disk.
+/// refills from them without writing the batch first (at most `batch_ops` entries). Per host a
+/// few counters are kept for every host that was ever admitted a URL in this process or has
+/// entries on disk.
 ///
 /// Durability: writes go to a pending WriteBatch, written by `commit` (WAL on, not fsynced) or
 /// handed by `commit_in_background` to a writer thread (storage/batch_writer.hpp). A
@@ -48,7 +49,6 @@
 #include <vector>
 
 #include "base/result.hpp"
-#include "storage/batch_writer.hpp"
 #include "storage/page.hpp"
 #include "storage/store.hpp"
 
@@ -57,6 +57,8 @@ class WriteBatch;
 }
 
 namespace crawld::storage {
+
+class batch_writer;
 
 struct frontier_entry {
   std::string url;       ///< normalized
