@@ -368,6 +368,7 @@ result<void> frontier::refill(const std::string& key, host_state& h) {
 
 result<void> frontier::refill_committed(const std::string& key, host_state& h) {
   const std::uint64_t committed = h.on_disk - h.staged.size();
+  disable_perf_counters();  // the writes have their own thread (batch_writer turns them off there)
   rocksdb::ReadOptions ro;
   std::string upper = key;
   upper.push_back('\1');
@@ -522,7 +523,6 @@ void frontier::stage_counters() {
 }
 
 result<void> frontier::submit() try {
-  disable_perf_counters();
   stage_counters();
   if (batch_->Count() == 0)
     return {};
